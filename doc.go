@@ -1,0 +1,2 @@
+// Package dependency runs a graph of workers inside one engine.
+package dependency

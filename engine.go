@@ -1,0 +1,560 @@
+package dependency
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/juju/errors"
+	"gopkg.in/tomb.v2"
+)
+
+// NewEngine returns a running engine with the classic settings: isFatal
+// decides which worker errors stop it, errorDelay and bounceDelay wait
+// before restarting a failed or a bounced worker. Negative delays count as
+// zero. It is New(EngineConfig{IsFatal: isFatal, ErrorDelay: errorDelay,
+// BounceDelay: bounceDelay}).
+func NewEngine(isFatal IsFatalFunc, errorDelay, bounceDelay time.Duration) Engine {
+	e, err := New(EngineConfig{
+		IsFatal:     isFatal,
+		ErrorDelay:  max(errorDelay, 0),
+		BounceDelay: max(bounceDelay, 0),
+	})
+	if err != nil {
+		panic(err) // unreachable: the config above is always valid
+	}
+	return e
+}
+
+// New returns a running engine, or the error of config.Validate.
+func New(config EngineConfig) (Engine, error) {
+	if err := config.Validate(); err != nil {
+		return nil, errors.Trace(err)
+	}
+	if config.Logger == nil {
+		config.Logger = logger
+	}
+	e := &engine{
+		config:    config,
+		install:   make(chan installTicket),
+		uninstall: make(chan uninstallTicket),
+		reports:   make(chan reportTicket),
+		started:   make(chan startedTicket),
+		stopped:   make(chan stoppedTicket),
+		abandoned: make(chan struct{}),
+		nodes:     make(map[string]*node),
+	}
+	e.tomb.Go(e.loop)
+	return e, nil
+}
+
+// engine implements Engine. Its loop goroutine owns the graph and every
+// worker's state; other goroutines reach it only through the channels.
+type engine struct {
+	config EngineConfig
+	tomb   tomb.Tomb
+
+	install   chan installTicket
+	uninstall chan uninstallTicket
+	reports   chan reportTicket
+	started   chan startedTicket
+	stopped   chan stoppedTicket
+
+	// abandoned is closed when the loop returns, so that goroutines
+	// outliving it (after StopTimeout) never block on a send.
+	abandoned chan struct{}
+
+	// goroutines counts every goroutine the engine starts, so that Wait
+	// returns only after they have finished.
+	goroutines sync.WaitGroup
+
+	// final is the report of the stopped engine, set once by the loop
+	// before it returns.
+	final Report
+
+	// Owned by loop: read and written only on the loop goroutine.
+	nodes    map[string]*node // installed manifolds, and names still referred to
+	timers   timerQueue       // delayed starts
+	live     int              // start goroutines that have not reported their stop
+	dying    bool             // no new starts; the loop ends when live is 0
+	worst    error            // the fatal error Wait will return
+	internal error            // the engine's own failure, kept apart from worst
+	stopDue  <-chan time.Time // fires StopTimeout after dying began
+}
+
+// installTicket asks the loop to install a batch, already validated one by
+// one and sorted by name.
+type installTicket struct {
+	batch []namedManifold
+	reply chan error
+}
+
+// uninstallTicket asks the loop to remove a manifold.
+type uninstallTicket struct {
+	name  string
+	reply chan error
+}
+
+// reportTicket asks the loop for a report.
+type reportTicket struct {
+	reply chan Report
+}
+
+// startedTicket tells the loop that a start func returned a worker.
+type startedTicket struct {
+	node   *node
+	worker Worker
+}
+
+// stoppedTicket tells the loop that a start failed or a worker stopped. It
+// is the last message of every start goroutine.
+type stoppedTicket struct {
+	node *node
+	err  error
+}
+
+// Kill is part of the Worker interface. It never blocks.
+func (e *engine) Kill() {
+	e.tomb.Kill(nil)
+}
+
+// Wait is part of the Worker interface. It returns once every worker has
+// stopped (or StopTimeout passed) with the fatal error, or nil.
+func (e *engine) Wait() error {
+	return e.tomb.Wait()
+}
+
+// Install is part of the Engine interface.
+func (e *engine) Install(name string, manifold Manifold) error {
+	if err := validate(name, manifold); err != nil {
+		return err
+	}
+	return e.sendInstall([]namedManifold{{name, manifold}})
+}
+
+// installBatch installs every manifold or none, in dependency order.
+func (e *engine) installBatch(manifolds Manifolds) error {
+	batch := make([]namedManifold, 0, len(manifolds))
+	for name, manifold := range manifolds {
+		batch = append(batch, namedManifold{name, manifold})
+	}
+	sortBatch(batch)
+	for _, nm := range batch {
+		if err := validate(nm.name, nm.manifold); err != nil {
+			return err
+		}
+	}
+	return e.sendInstall(batch)
+}
+
+func (e *engine) sendInstall(batch []namedManifold) error {
+	reply := make(chan error, 1)
+	select {
+	case e.install <- installTicket{batch, reply}:
+		return <-reply // the loop always replies
+	case <-e.tomb.Dying():
+		return errors.Trace(ErrShuttingDown)
+	}
+}
+
+// Uninstall is part of the Engine interface.
+func (e *engine) Uninstall(name string) error {
+	reply := make(chan error, 1)
+	select {
+	case e.uninstall <- uninstallTicket{name, reply}:
+		return <-reply // the loop always replies
+	case <-e.tomb.Dying():
+		return errors.Trace(ErrShuttingDown)
+	}
+}
+
+// Report is part of the Engine interface.
+func (e *engine) Report() Report {
+	reply := make(chan Report, 1)
+	select {
+	case e.reports <- reportTicket{reply}:
+		return addWorkerReports(<-reply)
+	case <-e.tomb.Dead():
+		return e.final
+	}
+}
+
+// loop serves the tickets until the engine has stopped and every worker has
+// reported its stop.
+func (e *engine) loop() error {
+	defer close(e.abandoned)
+	var timer *time.Timer
+	dying := e.tomb.Dying()
+	for !e.dying || e.live > 0 {
+		timer = e.timers.arm(timer)
+		select {
+		case <-dying:
+			dying = nil
+			e.shutDown()
+		case t := <-e.install:
+			t.reply <- e.gotInstall(t.batch)
+		case t := <-e.uninstall:
+			t.reply <- e.gotUninstall(t.name)
+		case t := <-e.reports:
+			t.reply <- e.report()
+		case t := <-e.started:
+			e.gotStarted(t)
+		case t := <-e.stopped:
+			e.gotStopped(t)
+		case <-e.timers.fired(timer):
+			e.gotTimer()
+		case <-e.stopDue:
+			return e.finish(e.stopTimedOut())
+		}
+	}
+	return e.finish(e.waitGoroutines())
+}
+
+// waitGoroutines waits for the engine's last goroutines (a worker's Kill
+// call may still be returning) for no longer than StopTimeout. It must only
+// be called from the loop goroutine.
+func (e *engine) waitGoroutines() error {
+	if e.stopDue == nil {
+		e.goroutines.Wait()
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		e.goroutines.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-e.stopDue:
+		return e.stopTimedOut()
+	}
+}
+
+// finish records the final report and returns Wait's error.
+// It must only be called from the loop goroutine.
+func (e *engine) finish(timeout error) error {
+	err := joinErrors(e.worst, e.internal, timeout)
+	if err != nil && e.config.Filter != nil {
+		err = e.config.Filter(err)
+	}
+	e.final = e.report()
+	e.final.State = StateStopped
+	e.final.Err = err
+	return err
+}
+
+// stop makes err (if not nil) a candidate for Wait's error and shuts the
+// engine down. It must only be called from the loop goroutine.
+func (e *engine) stop(err error) {
+	if err != nil {
+		e.worst = e.config.worse(e.worst, err)
+	}
+	e.shutDown()
+}
+
+// failInternal stops the engine because its own state is inconsistent.
+// It must only be called from the loop goroutine.
+func (e *engine) failInternal(format string, args ...any) {
+	err := failure(ErrInternal, "internal engine error: "+format, args...)
+	e.config.Logger.Errorf("%v", err)
+	if e.internal == nil {
+		e.internal = err
+	}
+	e.shutDown()
+}
+
+// shutDown stops every worker and cancels every pending start. It must
+// only be called from the loop goroutine.
+func (e *engine) shutDown() {
+	if e.dying {
+		return
+	}
+	e.dying = true
+	e.tomb.Kill(nil)
+	e.config.Logger.Debugf("engine stopping")
+	for _, n := range e.nodes {
+		e.requestStop(n)
+	}
+	if e.config.StopTimeout > 0 {
+		e.stopDue = time.After(e.config.StopTimeout)
+	}
+}
+
+// stopTimedOut logs every worker still running and returns the error that
+// names them. It must only be called from the loop goroutine.
+func (e *engine) stopTimedOut() error {
+	var stuck []string
+	for name, n := range e.nodes {
+		if n.state == starting || n.state == running {
+			stuck = append(stuck, name)
+			e.config.Logger.Errorf("%q manifold worker did not stop within %v; abandoned", name, e.config.StopTimeout)
+		}
+	}
+	slices.Sort(stuck)
+	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, quoteAll(stuck, ", "))
+}
+
+// gotInstall installs the batch, or nothing if any member cannot be
+// installed. It must only be called from the loop goroutine.
+func (e *engine) gotInstall(batch []namedManifold) error {
+	if e.dying {
+		return errors.Trace(ErrShuttingDown)
+	}
+	ordered, err := e.planInstall(batch)
+	if err != nil {
+		return err
+	}
+	for _, nm := range ordered {
+		e.add(nm.name, nm.manifold)
+	}
+	for _, nm := range ordered {
+		e.requestStart(e.nodes[nm.name], 0, false)
+	}
+	return nil
+}
+
+// gotUninstall removes the named manifold. It must only be called from the
+// loop goroutine.
+func (e *engine) gotUninstall(name string) error {
+	if e.dying {
+		return errors.Trace(ErrShuttingDown)
+	}
+	n := e.nodes[name]
+	if n == nil || !n.installed {
+		return failure(ErrNotInstalled, "%q manifold not installed", name)
+	}
+	e.remove(n)
+	return nil
+}
+
+// gotStarted makes the worker current and bounces the dependents, unless
+// the worker must stop at once. It must only be called from the loop
+// goroutine.
+func (e *engine) gotStarted(t startedTicket) {
+	n := t.node
+	if n.state != starting {
+		e.failInternal("%q manifold started a worker while %v", n.name, n.state)
+		e.kill(t.worker)
+		return
+	}
+	n.state = running
+	n.worker = t.worker
+	n.startCount++
+	n.startedAt = time.Now()
+	n.err = nil
+	e.observe(Event{Kind: EventStarted, Manifold: n.name})
+	if e.dying || n.stopping {
+		n.stopping = true
+		e.kill(n.worker)
+		return
+	}
+	e.config.Logger.Debugf("%q manifold worker started", n.name)
+	e.bounceDependents(n)
+}
+
+// gotStopped applies the restart rules to a stopped worker or failed start.
+// It must only be called from the loop goroutine.
+func (e *engine) gotStopped(t stoppedTicket) {
+	n, err := t.node, t.err
+	if n.state != starting && n.state != running {
+		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
+		return
+	}
+	ran, stoppedByEngine := n.state == running, n.stopping
+	e.live--
+	n.setIdle()
+	if err != nil {
+		n.err = err
+	}
+	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
+	if e.config.isFatal(err) {
+		e.config.Logger.Errorf("%q manifold worker returned fatal error: %v", n.name, err)
+		e.stop(err)
+	}
+	switch {
+	case e.dying:
+		return
+	case !n.installed:
+		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
+		return
+	case stoppedByEngine:
+		e.requestStart(n, e.config.bounceDelay(), false)
+	case errors.Is(err, ErrUninstall):
+		e.config.Logger.Infof("%q manifold uninstalled itself", n.name)
+		e.remove(n)
+		return
+	default:
+		e.gotResult(n, err, ran)
+	}
+	if ran {
+		e.bounceDependents(n)
+	}
+	e.unblockDependents(n)
+}
+
+// gotResult decides the restart of a worker that stopped by itself, or whose
+// start failed. It must only be called from the loop goroutine.
+func (e *engine) gotResult(n *node, err error, ran bool) {
+	switch {
+	case err == nil:
+		e.config.Logger.Debugf("%q manifold worker completed", n.name)
+		n.failures = 0
+	case errors.Is(err, ErrMissing):
+		e.config.Logger.Debugf("%q manifold missing a dependency: %v", n.name, err)
+		n.failures = 0
+	case errors.Is(err, ErrBounce):
+		e.config.Logger.Debugf("%q manifold asked to restart: %v", n.name, err)
+		n.failures = 0
+		e.requestStart(n, e.config.bounceDelay(), false)
+	default:
+		e.gotFailure(n, err, ran)
+	}
+}
+
+// gotFailure counts a failure, stops the engine if the manifold restarts too
+// often, and otherwise schedules its restart. It must only be called from
+// the loop goroutine.
+func (e *engine) gotFailure(n *node, err error, ran bool) {
+	now := time.Now()
+	if ran && e.config.BackoffResetTime > 0 && now.Sub(n.startedAt) >= e.config.BackoffResetTime {
+		n.failures = 0
+	}
+	n.failures++
+	e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
+	if n.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
+		e.stop(failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
+			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err))
+		return
+	}
+	e.requestStart(n, e.config.errorDelay(n.failures), true)
+}
+
+// gotTimer launches the starts whose delay has passed. It must only be
+// called from the loop goroutine.
+func (e *engine) gotTimer() {
+	for _, n := range e.timers.due(time.Now()) {
+		n.state = waiting
+		e.tryLaunch(n)
+	}
+}
+
+// requestStart asks for n's worker to start after delay. A pending start
+// keeps the later of its own due time and the new one; a starting or running
+// worker is left alone: it restarts when it stops. It must only be called
+// from the loop goroutine.
+func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
+	if e.dying || !n.installed {
+		return
+	}
+	due := time.Now().Add(delay)
+	switch n.state {
+	case starting, running:
+		return
+	case scheduled, waiting:
+		if !due.After(n.due) {
+			return
+		}
+	}
+	n.due, n.afterError = due, afterError
+	e.observe(Event{Kind: EventScheduled, Manifold: n.name, Delay: delay})
+	if delay > 0 {
+		n.state = scheduled
+		e.timers.push(n)
+		return
+	}
+	n.state = waiting
+	e.tryLaunch(n)
+}
+
+// tryLaunch starts n's worker now, unless an input is about to start and
+// would bounce it at once: then n waits for that input. It must only be
+// called from the loop goroutine.
+func (e *engine) tryLaunch(n *node) {
+	for _, input := range n.inputs {
+		if input.aboutToStart() {
+			return
+		}
+	}
+	n.state = starting
+	var ctx context.Context
+	if n.manifold.StartContext != nil {
+		ctx, n.cancel = context.WithCancel(context.Background())
+	}
+	e.live++
+	e.goroutines.Add(1)
+	e.config.Logger.Debugf("%q manifold worker starting", n.name)
+	go e.run(n, n.manifold, ctx, newGetter(n))
+}
+
+// requestStop stops n's worker, or cancels its pending start. It must only
+// be called from the loop goroutine.
+func (e *engine) requestStop(n *node) {
+	switch n.state {
+	case scheduled, waiting:
+		n.state = idle
+	case starting, running:
+		if n.stopping {
+			return
+		}
+		n.stopping = true
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.worker != nil {
+			e.kill(n.worker)
+		}
+	}
+}
+
+// bounceDependents restarts every dependent of n, so that it runs on n's
+// current worker. It must only be called from the loop goroutine.
+func (e *engine) bounceDependents(n *node) {
+	delay := e.config.bounceDelay()
+	for _, d := range n.dependents {
+		e.observe(Event{Kind: EventBounced, Manifold: d.name})
+		switch d.state {
+		case starting, running:
+			e.requestStop(d)
+		default:
+			e.requestStart(d, delay, false)
+		}
+	}
+}
+
+// unblockDependents launches the dependents of n that were waiting for it.
+// It must only be called from the loop goroutine.
+func (e *engine) unblockDependents(n *node) {
+	for _, d := range n.dependents {
+		if d.state == waiting {
+			e.tryLaunch(d)
+		}
+	}
+}
+
+// kill asks w to stop on a goroutine of its own, so that a Kill that blocks
+// cannot stall the loop. It must only be called from the loop goroutine.
+func (e *engine) kill(w Worker) {
+	e.goroutines.Add(1)
+	go func() {
+		defer e.goroutines.Done()
+		defer func() { _ = recover() }() // a panicking Kill changes nothing: Wait decides
+		w.Kill()
+	}()
+}
+
+// observe passes ev to the configured observer, if any, recovering a panic.
+// It must only be called from the loop goroutine.
+func (e *engine) observe(ev Event) {
+	if e.config.Observer == nil {
+		return
+	}
+	ev.Time = time.Now()
+	defer func() {
+		if v := recover(); v != nil {
+			e.config.Logger.Errorf("%q manifold: observer panicked on %v: %v", ev.Manifold, ev.Kind, v)
+		}
+	}()
+	e.config.Observer(ev)
+}

@@ -1,0 +1,57 @@
+package dependency
+
+import "github.com/juju/errors"
+
+// ErrMissing is returned by a GetResourceFunc when the named input is not
+// available: not declared, not running, or unable to supply the requested
+// type. Errors from getters wrap it with the input's name and the reason;
+// test for it with errors.Is. A Start func or worker that returns it is not
+// restarted until one of its inputs changes.
+var ErrMissing = errors.New("dependency not available")
+
+// ErrBounce, returned by a Start func or a worker, asks for a restart after
+// the engine's bounce delay instead of its error delay. It does not count as
+// a failure.
+var ErrBounce = errors.New("restart requested")
+
+// ErrUninstall, returned by a Start func or a worker, removes its manifold
+// from the engine, as Uninstall does.
+var ErrUninstall = errors.New("uninstall requested")
+
+// ErrTooManyRestarts is wrapped by Wait's error when one manifold failed more
+// than EngineConfig.MaxRestarts times within EngineConfig.RestartPeriod.
+var ErrTooManyRestarts = errors.New("too many restarts")
+
+// ErrStopTimeout is wrapped by Wait's error when workers were still running
+// EngineConfig.StopTimeout after the engine began to stop.
+var ErrStopTimeout = errors.New("workers did not stop in time")
+
+// ErrShuttingDown is returned by Install, Uninstall and their kin once the
+// engine has begun to stop.
+var ErrShuttingDown = errors.New("engine is shutting down")
+
+// ErrAlreadyInstalled is wrapped by Install's error for a name in use.
+var ErrAlreadyInstalled = errors.New("manifold already installed")
+
+// ErrNotInstalled is wrapped by Uninstall's error for an unknown name.
+var ErrNotInstalled = errors.New("manifold not installed")
+
+// ErrInvalid is wrapped by Install's error for a manifold that cannot be
+// installed as it is: an empty name, no start func, or a bad input list.
+var ErrInvalid = errors.New("invalid manifold")
+
+// ErrCycle is wrapped by Install's error when the manifold would close a
+// cycle of inputs; the message names the cycle.
+var ErrCycle = errors.New("dependency cycle")
+
+// ErrExpired is returned by a GetResourceFunc used after the Start func it
+// was given to had returned.
+var ErrExpired = errors.New("resource getter used after its start returned")
+
+// ErrPanic is wrapped by the error that replaces a recovered panic in a
+// Start, Output or Filter func or a worker's Wait; see PanicError.
+var ErrPanic = errors.New("panic")
+
+// ErrInternal is wrapped by Wait's error when the engine found its own state
+// inconsistent. It is never a worker's error.
+var ErrInternal = errors.New("internal engine error")

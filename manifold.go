@@ -1,0 +1,121 @@
+package dependency
+
+import (
+	stderrors "errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/juju/errors"
+)
+
+// Manifold describes how to run one node of an engine's graph.
+type Manifold struct {
+	// Inputs names the manifolds whose resources Start may get. They need
+	// not be installed yet.
+	Inputs []string
+
+	// Start makes the manifold's worker. Exactly one of Start and
+	// StartContext must be set.
+	Start StartFunc
+
+	// StartContext is Start with a context; see StartContextFunc.
+	StartContext StartContextFunc
+
+	// Output, if set, lets dependents get resources from the worker.
+	Output OutputFunc
+
+	// Filter, if set, converts every non-nil error from the manifold's
+	// start and worker before the engine reads it.
+	Filter FilterFunc
+}
+
+// Manifolds maps names to manifolds, for installing many at once.
+type Manifolds map[string]Manifold
+
+// Install installs every manifold of manifolds into eng and returns the
+// first error. An engine made by this package takes them as one batch: it
+// installs none of them if any is bad, and starts them in dependency order.
+// Other engines get one Install call per manifold, in name order.
+func Install(eng Engine, manifolds Manifolds) error {
+	if e, ok := eng.(*engine); ok {
+		return e.installBatch(manifolds)
+	}
+	names := make([]string, 0, len(manifolds))
+	for name := range manifolds {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := eng.Install(name, manifolds[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// namedManifold is one member of an install batch.
+type namedManifold struct {
+	name     string
+	manifold Manifold
+}
+
+// validate checks what can be checked of a manifold on its own.
+func validate(name string, m Manifold) error {
+	switch {
+	case name == "":
+		return failure(ErrInvalid, "cannot install manifold: empty name")
+	case m.Start == nil && m.StartContext == nil:
+		return failure(ErrInvalid, "cannot install %q: no Start func", name)
+	case m.Start != nil && m.StartContext != nil:
+		return failure(ErrInvalid, "cannot install %q: both Start and StartContext set", name)
+	}
+	seen := make(map[string]bool, len(m.Inputs))
+	for _, input := range m.Inputs {
+		switch {
+		case input == "":
+			return failure(ErrInvalid, "cannot install %q: empty input name", name)
+		case input == name:
+			return failure(ErrInvalid, "cannot install %q: input %q is the manifold itself", name, input)
+		case seen[input]:
+			return failure(ErrInvalid, "cannot install %q: input %q repeated", name, input)
+		}
+		seen[input] = true
+	}
+	return nil
+}
+
+// failure returns an error with exactly the formatted message, which
+// errors.Is matches to kind.
+func failure(kind error, format string, args ...any) error {
+	return fmt.Errorf(format+"%w", append(args, errors.Hide(kind))...)
+}
+
+// cycleError names the cycle path, each manifold needing the next.
+func cycleError(path []string) error {
+	return failure(ErrCycle, "cannot install %q: cycle %s", path[0], quoteAll(path, " -> "))
+}
+
+// quoteAll quotes each name and joins them with sep.
+func quoteAll(names []string, sep string) string {
+	quoted := make([]string, len(names))
+	for i, name := range names {
+		quoted[i] = fmt.Sprintf("%q", name)
+	}
+	return strings.Join(quoted, sep)
+}
+
+// joinErrors returns the only non-nil error as it is, several joined, or
+// nil.
+func joinErrors(errs ...error) error {
+	var found []error
+	for _, err := range errs {
+		if err != nil {
+			found = append(found, err)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return stderrors.Join(found...)
+}

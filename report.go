@@ -1,0 +1,145 @@
+package dependency
+
+import (
+	"time"
+)
+
+// State is where an engine or a manifold is in its life.
+type State int
+
+const (
+	StateStopped  State = iota // no worker, and none wanted now
+	StateStarting              // a start is wanted, waiting out a delay, or running
+	StateStarted               // the worker runs
+	StateStopping              // the worker was asked to stop
+)
+
+var stateNames = [...]string{"stopped", "starting", "started", "stopping"}
+
+// String returns the state as a word: "stopped", "starting", "started" or
+// "stopping".
+func (s State) String() string {
+	if s < 0 || int(s) >= len(stateNames) {
+		return "unknown"
+	}
+	return stateNames[s]
+}
+
+// Report describes an engine at one moment.
+type Report struct {
+	State     State // of the engine: StateStarted, StateStopping or StateStopped
+	Err       error // the fatal error so far, if any
+	Manifolds map[string]ManifoldReport
+}
+
+// ManifoldReport describes one installed manifold.
+type ManifoldReport struct {
+	State      State
+	Inputs     []string
+	Missing    []string       // declared inputs that have no running worker now
+	StartCount int            // successful starts so far
+	Started    time.Time      // last successful start; zero if none
+	Err        error          // last error from its start or worker; nil once it runs again
+	Worker     map[string]any // the worker's own report, when it implements Reporter
+
+	worker Worker // asked for its report off the loop
+}
+
+// EventKind says what happened to a manifold.
+type EventKind int
+
+const (
+	EventInstalled   EventKind = iota // the manifold was installed
+	EventStarted                      // its worker started
+	EventStopped                      // its worker stopped, or its start failed; Err says why
+	EventBounced                      // an input changed, so its worker must restart
+	EventUninstalled                  // the manifold was removed
+	EventScheduled                    // a start was scheduled after Delay
+)
+
+var eventNames = [...]string{"installed", "started", "stopped", "bounced", "uninstalled", "scheduled"}
+
+func (k EventKind) String() string {
+	if k < 0 || int(k) >= len(eventNames) {
+		return "unknown"
+	}
+	return eventNames[k]
+}
+
+// Event is one step in a manifold's life, passed to EngineConfig.Observer.
+type Event struct {
+	Kind     EventKind
+	Manifold string
+	Err      error         // why it stopped, for EventStopped
+	Delay    time.Duration // for EventScheduled
+	Time     time.Time
+}
+
+// report describes the engine now, leaving the workers' own reports to
+// addWorkerReports. It must only be called from the loop goroutine.
+func (e *engine) report() Report {
+	r := Report{State: StateStarted, Err: e.worst, Manifolds: make(map[string]ManifoldReport, len(e.nodes))}
+	if e.dying {
+		r.State = StateStopping
+	}
+	for name, n := range e.nodes {
+		if n.installed {
+			r.Manifolds[name] = n.report()
+		}
+	}
+	return r
+}
+
+// report describes n. It must only be called from the loop goroutine.
+func (n *node) report() ManifoldReport {
+	r := ManifoldReport{
+		State:      n.publicState(),
+		Inputs:     append([]string(nil), n.manifold.Inputs...),
+		StartCount: n.startCount,
+		Started:    n.startedAt,
+		Err:        n.err,
+		worker:     n.worker,
+	}
+	for _, input := range n.inputs {
+		if !input.installed || input.state != running {
+			r.Missing = append(r.Missing, input.name)
+		}
+	}
+	return r
+}
+
+func (n *node) publicState() State {
+	switch {
+	case n.stopping:
+		return StateStopping
+	case n.state == running:
+		return StateStarted
+	case n.state == idle:
+		return StateStopped
+	}
+	return StateStarting
+}
+
+// addWorkerReports asks each worker that implements Reporter for its own
+// report, on the caller's goroutine.
+func addWorkerReports(r Report) Report {
+	for name, m := range r.Manifolds {
+		if reporter, ok := m.worker.(Reporter); ok {
+			m.Worker = workerReport(reporter)
+		}
+		m.worker = nil
+		r.Manifolds[name] = m
+	}
+	return r
+}
+
+// workerReport returns the reporter's report; a panic in it becomes the
+// report's "error" entry.
+func workerReport(reporter Reporter) (report map[string]any) {
+	defer func() {
+		if v := recover(); v != nil {
+			report = map[string]any{"error": newPanicError("worker Report", v).Error()}
+		}
+	}()
+	return reporter.Report()
+}

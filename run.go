@@ -1,0 +1,163 @@
+package dependency
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/juju/errors"
+)
+
+// run is the goroutine of one start: it calls the start func, hands the
+// worker to the loop, waits for it, and reports its end to the loop exactly
+// once. n identifies the node to the loop; run never reads its fields.
+func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
+	defer e.goroutines.Done()
+	worker, err := start(m, ctx, get)
+	if err == nil {
+		select {
+		case e.started <- startedTicket{n, worker}:
+		case <-e.abandoned:
+			worker.Kill()
+			return
+		}
+		err = filter(m.Filter, wait(worker))
+	}
+	select {
+	case e.stopped <- stoppedTicket{n, err}:
+	case <-e.abandoned:
+	}
+}
+
+// start calls the manifold's start func and expires the getter when it
+// returns. A panic, or a nil worker without an error, becomes the error.
+func start(m Manifold, ctx context.Context, get *getter) (worker Worker, err error) {
+	defer get.expire()
+	defer func() {
+		if v := recover(); v != nil {
+			worker, err = nil, filter(m.Filter, newPanicError("start func", v))
+		}
+	}()
+	if m.StartContext != nil {
+		worker, err = m.StartContext(ctx, get.getResource)
+	} else {
+		worker, err = m.Start(get.getResource)
+	}
+	if err == nil && worker == nil {
+		err = errors.New("start func returned neither a worker nor an error")
+	}
+	if err != nil {
+		return nil, filter(m.Filter, err)
+	}
+	return worker, nil
+}
+
+// wait returns the worker's Wait error; a panic in Wait becomes the error.
+func wait(worker Worker) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError("worker Wait", v)
+		}
+	}()
+	return worker.Wait()
+}
+
+// filter applies f to a non-nil err; a panic in f becomes the error.
+func filter(f FilterFunc, err error) (filtered error) {
+	if f == nil || err == nil {
+		return err
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			filtered = newPanicError("filter func", v)
+		}
+	}()
+	return f(err)
+}
+
+// PanicError replaces a panic recovered from a user's func. It wraps
+// ErrPanic; Stack holds the panicking goroutine's stack.
+type PanicError struct {
+	Func  string // which func panicked: "start func", "output func", ...
+	Value any    // the value passed to panic
+	Stack []byte
+}
+
+func newPanicError(fn string, value any) *PanicError {
+	return &PanicError{Func: fn, Value: value, Stack: debug.Stack()}
+}
+
+// Error returns the func and the panic value; the stack is left to Stack.
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("%s panicked: %v", p.Func, p.Value)
+}
+
+// Unwrap makes errors.Is(err, ErrPanic) hold, and reaches an error value
+// that was passed to panic.
+func (p *PanicError) Unwrap() []error {
+	if err, ok := p.Value.(error); ok {
+		return []error{ErrPanic, err}
+	}
+	return []error{ErrPanic}
+}
+
+// getter is the snapshot a start func gets its resources from: each
+// declared input's worker (nil if none was running) and Output func, as they
+// were when the start launched. It expires when the start func returns.
+type getter struct {
+	owner     string
+	resources []resource
+	expired   atomic.Bool
+}
+
+type resource struct {
+	name   string
+	worker Worker
+	output OutputFunc
+}
+
+// newGetter snapshots n's inputs. It must only be called from the loop
+// goroutine.
+func newGetter(n *node) *getter {
+	g := &getter{owner: n.name, resources: make([]resource, len(n.inputs))}
+	for i, input := range n.inputs {
+		g.resources[i] = resource{name: input.name}
+		if input.installed {
+			g.resources[i].worker, g.resources[i].output = input.worker, input.manifold.Output
+		}
+	}
+	return g
+}
+
+func (g *getter) expire() { g.expired.Store(true) }
+
+// getResource implements GetResourceFunc.
+func (g *getter) getResource(name string, out any) error {
+	if g.expired.Load() {
+		return failure(ErrExpired, "%q manifold: resource getter for %q used after its start returned", g.owner, name)
+	}
+	for _, r := range g.resources {
+		if r.name == name {
+			return r.get(out)
+		}
+	}
+	return failure(ErrMissing, "%q is not an input of %q: %v", name, g.owner, ErrMissing)
+}
+
+func (r resource) get(out any) (err error) {
+	switch {
+	case r.worker == nil:
+		return failure(ErrMissing, "input %q not running: %v", r.name, ErrMissing)
+	case r.output == nil && out != nil:
+		return failure(ErrMissing, "input %q has no Output for %T: %v", r.name, out, ErrMissing)
+	case r.output == nil:
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(fmt.Sprintf("output func of %q", r.name), v)
+		}
+	}()
+	return r.output(r.worker, out)
+}

@@ -1,0 +1,37 @@
+package dependency
+
+import (
+	"sync"
+
+	"github.com/juju/errors"
+)
+
+// SelfManifold returns a manifold whose Output gives dependents the engine
+// itself, through an *Engine, so that its workers can Install, Uninstall and
+// Report. Its worker does nothing until it is killed.
+func SelfManifold(engine Engine) Manifold {
+	return Manifold{
+		Start: func(GetResourceFunc) (Worker, error) {
+			return newIdleWorker(), nil
+		},
+		Output: func(in Worker, out interface{}) error {
+			target, ok := out.(*Engine)
+			if !ok {
+				return errors.Errorf("self manifold: out is %T, want *dependency.Engine", out)
+			}
+			*target = engine
+			return nil
+		},
+	}
+}
+
+// idleWorker runs until it is killed.
+type idleWorker struct {
+	done chan struct{}
+	once sync.Once
+}
+
+func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
+
+func (w *idleWorker) Kill()       { w.once.Do(func() { close(w.done) }) }
+func (w *idleWorker) Wait() error { <-w.done; return nil }
