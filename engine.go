@@ -341,9 +341,11 @@ func (e *engine) gotStarted(t startedTicket) {
 	}
 	n.state = running
 	n.worker = t.worker
-	n.startCount++
-	n.startedAt = time.Now()
-	n.err = nil
+	if !n.stale {
+		n.startCount++
+		n.startedAt = time.Now()
+		n.err = nil
+	}
 	e.observe(Event{Kind: EventStarted, Manifold: n.name})
 	if e.dying || n.stopping {
 		n.stopping = true
@@ -362,10 +364,10 @@ func (e *engine) gotStopped(t stoppedTicket) {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
 	}
-	ran, stoppedByEngine := n.state == running, n.stopping
+	ran, stoppedByEngine, stale := n.state == running, n.stopping, n.stale
 	e.live--
 	n.setIdle()
-	if err != nil {
+	if err != nil && !stale {
 		n.err = err
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})

@@ -34,6 +34,7 @@ type node struct {
 
 	state      runState
 	stopping   bool               // the engine asked the starting or running worker to stop
+	stale      bool               // that worker belongs to a manifold since uninstalled
 	worker     Worker             // set while running
 	cancel     context.CancelFunc // cancels the StartContext ctx, if any
 	due        time.Time          // when a scheduled or waiting start may launch
@@ -71,7 +72,7 @@ func (n *node) setIdle() {
 	if n.cancel != nil {
 		n.cancel()
 	}
-	n.state, n.stopping, n.worker, n.cancel = idle, false, nil, nil
+	n.state, n.stopping, n.stale, n.worker, n.cancel = idle, false, false, nil, nil
 }
 
 // restartedTooOften records a failure at now and reports whether more than
@@ -103,10 +104,12 @@ func (e *engine) nodeFor(name string) *node {
 
 // add records an installed manifold and links it to its inputs. A node
 // whose old worker is still stopping after Uninstall keeps that worker
-// until it stops. It must only be called from the loop goroutine.
+// until it stops, but the worker is stale: it does not count in the new
+// manifold's report. It must only be called from the loop goroutine.
 func (e *engine) add(name string, m Manifold) {
 	n := e.nodeFor(name)
 	n.manifold, n.installed = m, true
+	n.stale = n.state == starting || n.state == running
 	n.failures, n.failedAt, n.startCount, n.startedAt, n.err = 0, nil, 0, time.Time{}, nil
 	n.inputs = make([]*node, len(m.Inputs))
 	for i, inputName := range m.Inputs {
