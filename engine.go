@@ -436,11 +436,16 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 	e.requestStart(n, e.config.errorDelay(n.failures), true)
 }
 
-// gotTimer launches the starts whose delay has passed. It must only be
-// called from the loop goroutine.
+// gotTimer launches the starts whose delay has passed. All of them are due
+// before any launches, so that a dependent waits for an input due at the
+// same instant, whatever their order in the queue. It must only be called
+// from the loop goroutine.
 func (e *engine) gotTimer() {
-	for _, n := range e.timers.due(time.Now()) {
+	due := e.timers.due(time.Now())
+	for _, n := range due {
 		n.state = waiting
+	}
+	for _, n := range due {
 		e.tryLaunch(n)
 	}
 }
