@@ -1,0 +1,424 @@
+package dependency_test
+
+// The harness of TestChaos: a model of the graph, manifolds whose starts
+// and workers report to it, and a gate that feeds their events to the
+// engine in an order drawn from the seed.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/seedworks/dependency"
+)
+
+// chaosKind is how a manifold's start treats its inputs.
+type chaosKind int
+
+const (
+	tolerant   chaosKind = iota // takes the inputs it can get
+	requiring                   // fails with ErrMissing unless every input runs
+	contextual                  // like tolerant, through StartContext; may block until ctx is done
+)
+
+// chaosSpec is the test's model of one name of the graph. Only the test
+// goroutine touches it.
+type chaosSpec struct {
+	name      string
+	index     int
+	installed bool
+	version   int // of the manifold installed last; each Install makes a new one
+	inputs    []string
+	kind      chaosKind
+	filtered  bool // the manifold has a Filter that wraps every error
+}
+
+// endKind is why a start or worker of a manifold ended.
+type endKind int
+
+const (
+	endNone         endKind = iota
+	endKilled               // the engine stopped it: killed, or its start's ctx was cancelled
+	endCompleted            // the worker returned nil by itself
+	endMissing              // the worker returned ErrMissing by itself
+	endMissingInput         // the start found a required input missing
+	endBounce               // returned ErrBounce
+	endUninstall            // returned ErrUninstall
+	endFailed               // any other error, or a panic
+)
+
+var endNames = [...]string{"none", "killed", "completed", "missing", "missing input", "bounce", "uninstall", "failed"}
+
+func (k endKind) String() string { return endNames[k] }
+
+// chaosRecord is what start funcs and workers of one name share with the
+// test goroutine, guarded by chaos.mu.
+type chaosRecord struct {
+	live     *chaosWorker
+	starting int           // start funcs running now
+	starts   map[int]int   // workers returned by starts, by manifold version
+	end      endKind       // how the last start or worker ended
+	endOf    int           // the manifold version that ended so
+	blocked  chan struct{} // closed to let a blocked start return its worker
+
+	panicStart   bool   // the next start panics
+	panicOutput  string // the next Output call on this name's worker for this dependent panics
+	blockNext    bool   // the next start blocks until ctx is done or blocked is closed
+	ignoreCancel bool   // a blocked start returns a worker anyway when ctx is done
+}
+
+// chaos is one campaign: a random graph, its engine, and the model.
+type chaos struct {
+	t      *testing.T
+	seed   uint64
+	rng    *rand.Rand
+	engine dependency.Engine
+	specs  []*chaosSpec
+	steps  []string // the latest operations, for failure messages
+
+	mu       sync.Mutex
+	records  map[string]*chaosRecord
+	problems []string
+	gated    []chaosGated // goroutines waiting at the gate
+}
+
+func newChaos(t *testing.T, seed uint64) *chaos {
+	c := &chaos{
+		t:       t,
+		seed:    seed,
+		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		records: make(map[string]*chaosRecord),
+	}
+	size := 20 + c.rng.IntN(181)
+	for i := range size {
+		s := &chaosSpec{name: fmt.Sprintf("m%03d", i), index: i}
+		c.redraw(s)
+		c.specs = append(c.specs, s)
+		c.records[s.name] = &chaosRecord{starts: make(map[int]int)}
+	}
+	engine, err := dependency.New(chaosConfig)
+	if err != nil {
+		t.Fatalf("New(chaosConfig) = %v, want nil", err)
+	}
+	c.engine = engine
+	return c
+}
+
+// redraw gives s new random inputs among the names before it, a kind and a
+// filter. The graph stays acyclic because inputs always precede.
+func (c *chaos) redraw(s *chaosSpec) {
+	fanIn := c.rng.IntN(min(s.index, 4) + 1)
+	if c.rng.IntN(20) == 0 {
+		fanIn = c.rng.IntN(min(s.index, 30) + 1)
+	}
+	picked := make(map[int]bool)
+	s.inputs = nil
+	for len(s.inputs) < fanIn {
+		j := c.rng.IntN(s.index)
+		if c.rng.IntN(2) == 0 {
+			j = s.index - 1 - c.rng.IntN(min(s.index, 5))
+		}
+		if !picked[j] {
+			picked[j] = true
+			s.inputs = append(s.inputs, c.specs[j].name)
+		}
+	}
+	s.kind = chaosKind(c.rng.IntN(4) % 3) // tolerant twice as often
+	s.filtered = c.rng.IntN(3) == 0
+}
+
+// chaosGated is a goroutine waiting at the gate.
+type chaosGated struct {
+	key     string // unique among those waiting: one start or worker per name
+	release chan struct{}
+}
+
+// gate holds the calling goroutine (a start func returning, a worker
+// ending) until settle lets it go. The engine's loop sees these events one
+// at a time in an order drawn from the seed, so that a seed replays exactly
+// while the campaign still tries many orders.
+func (c *chaos) gate(key string) {
+	release := make(chan struct{})
+	c.mu.Lock()
+	c.gated = append(c.gated, chaosGated{key, release})
+	c.mu.Unlock()
+	<-release
+}
+
+// settle lets the goroutines at the gate go one at a time, in random order,
+// until the bubble is still and nobody waits at the gate.
+func (c *chaos) settle() {
+	for {
+		synctest.Wait()
+		c.mu.Lock()
+		if len(c.gated) == 0 {
+			c.mu.Unlock()
+			return
+		}
+		// The order of arrival at the gate is not deterministic, but
+		// the set of keys is.
+		slices.SortFunc(c.gated, func(a, b chaosGated) int { return strings.Compare(a.key, b.key) })
+		i := c.rng.IntN(len(c.gated))
+		next := c.gated[i]
+		c.gated = slices.Delete(c.gated, i, i+1)
+		c.mu.Unlock()
+		close(next.release)
+	}
+}
+
+// wait returns the engine's Wait error, letting goroutines through the gate
+// meanwhile; ok is false if Wait blocks with nobody left at the gate.
+func (c *chaos) wait() (err error, ok bool) {
+	done := make(chan error, 1)
+	go func() { done <- c.engine.Wait() }()
+	c.settle()
+	select {
+	case err := <-done:
+		return err, true
+	default:
+		return nil, false
+	}
+}
+
+// advance moves the fake clock on by d, one tick at a time, settling at
+// every tick.
+func (c *chaos) advance(d time.Duration) {
+	for range d / chaosTick {
+		time.Sleep(chaosTick)
+		c.settle()
+	}
+}
+
+// step records what the campaign does, for the failure message.
+func (c *chaos) step(format string, args ...any) {
+	c.steps = append(c.steps, fmt.Sprintf(format, args...))
+	if len(c.steps) > 30 {
+		c.steps = c.steps[1:]
+	}
+}
+
+// fatalf fails the campaign with the seed and the latest steps, after
+// stopping the engine so that the bubble ends cleanly. Its caller must not
+// hold c.mu.
+func (c *chaos) fatalf(format string, args ...any) {
+	c.t.Helper()
+	c.t.Errorf("seed %d: %s\nlatest steps:\n\t%s", c.seed, fmt.Sprintf(format, args...), strings.Join(c.steps, "\n\t"))
+	c.engine.Kill()
+	c.mu.Lock()
+	for _, r := range c.records {
+		if r.blocked != nil {
+			close(r.blocked)
+			r.blocked = nil
+		}
+	}
+	c.mu.Unlock()
+	c.wait()
+	c.t.FailNow()
+}
+
+// failIf fails the campaign if there are problems.
+func (c *chaos) failIf(problems []string) {
+	c.t.Helper()
+	if len(problems) > 0 {
+		c.fatalf("%s", strings.Join(problems, "\n"))
+	}
+}
+
+// problem records a broken invariant seen on an engine goroutine. Its
+// caller holds c.mu.
+func (c *chaos) problem(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+}
+
+// manifold makes the manifold for s's current version.
+func (c *chaos) manifold(s *chaosSpec) dependency.Manifold {
+	name, version, inputs, kind := s.name, s.version, slices.Clone(s.inputs), s.kind
+	start := func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+		defer c.gate(name)
+		return c.start(ctx, name, version, inputs, kind, get)
+	}
+	m := dependency.Manifold{Inputs: inputs, Output: c.output}
+	if kind == contextual {
+		m.StartContext = start
+	} else {
+		m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			return start(context.Background(), get)
+		}
+	}
+	if s.filtered {
+		m.Filter = func(err error) error { return fmt.Errorf("filtered %q: %w", name, err) }
+	}
+	return m
+}
+
+// start is every manifold's start func.
+func (c *chaos) start(ctx context.Context, name string, version int, inputs []string, kind chaosKind, get dependency.GetResourceFunc) (dependency.Worker, error) {
+	c.mu.Lock()
+	r := c.records[name]
+	if r.starting > 0 || r.live != nil {
+		c.problem("%q: a start began while another start or worker was alive", name)
+	}
+	r.starting++
+	panicNow, block, ignoreCancel := r.panicStart, r.blockNext && kind == contextual, r.ignoreCancel
+	r.panicStart = false
+	if block {
+		r.blockNext = false
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		r.starting--
+		c.mu.Unlock()
+	}()
+
+	if panicNow {
+		c.ended(name, version, endFailed)
+		panic(fmt.Sprintf("start of %q panicked on purpose", name))
+	}
+	seen := make(map[string]*chaosWorker, len(inputs))
+	for _, input := range inputs {
+		out := chaosOut{caller: name}
+		switch err := get(input, &out); {
+		case err == nil:
+			seen[input] = out.worker
+		case errors.Is(err, dependency.ErrMissing) && kind != requiring:
+			seen[input] = nil
+		case errors.Is(err, dependency.ErrMissing):
+			c.ended(name, version, endMissingInput)
+			return nil, err
+		case errors.Is(err, dependency.ErrPanic):
+			c.ended(name, version, endFailed)
+			return nil, err
+		default:
+			c.mu.Lock()
+			c.problem("%q: get(%q) = %v, want nil, ErrMissing or ErrPanic", name, input, err)
+			c.mu.Unlock()
+			return nil, err
+		}
+	}
+	if block {
+		release := make(chan struct{})
+		c.mu.Lock()
+		r.blocked = release
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			c.mu.Lock()
+			r.blocked = nil
+			c.mu.Unlock()
+			if !ignoreCancel {
+				c.ended(name, version, endKilled)
+				return nil, ctx.Err()
+			}
+		case <-release:
+		}
+	}
+	w := &chaosWorker{
+		c: c, name: name, version: version, inputs: inputs, seen: seen,
+		stop: make(chan chaosStop, 1), kill: make(chan struct{}), done: make(chan struct{}),
+	}
+	c.mu.Lock()
+	r.live = w
+	r.starts[version]++
+	c.mu.Unlock()
+	go w.run()
+	return w, nil
+}
+
+// ended records how a start of name ended.
+func (c *chaos) ended(name string, version int, kind endKind) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.records[name]
+	r.end, r.endOf = kind, version
+}
+
+// chaosOut is what a start asks its inputs' Output funcs for: it names the
+// dependent, so that a panic can be aimed at one of them.
+type chaosOut struct {
+	caller string
+	worker *chaosWorker
+}
+
+// output is every manifold's Output func: it gives out the *chaosWorker.
+func (c *chaos) output(in dependency.Worker, out any) error {
+	w := in.(*chaosWorker)
+	target, ok := out.(*chaosOut)
+	if !ok {
+		return fmt.Errorf("out is %T, want *chaosOut", out)
+	}
+	c.mu.Lock()
+	r := c.records[w.name]
+	panicNow := r.panicOutput != "" && r.panicOutput == target.caller
+	if panicNow {
+		r.panicOutput = ""
+	}
+	c.mu.Unlock()
+	if panicNow {
+		panic(fmt.Sprintf("output of %q for %q panicked on purpose", w.name, target.caller))
+	}
+	target.worker = w
+	return nil
+}
+
+// chaosStop is an error a worker is told to stop with, and what it means.
+type chaosStop struct {
+	err  error
+	kind endKind
+}
+
+// chaosWorker runs until it is killed or told to stop with an error. It
+// remembers the input workers its start got (nil for those it went without).
+type chaosWorker struct {
+	c       *chaos
+	name    string
+	version int
+	inputs  []string
+	seen    map[string]*chaosWorker
+
+	stop     chan chaosStop
+	kill     chan struct{}
+	killOnce sync.Once
+	done     chan struct{}
+	err      error
+}
+
+func (w *chaosWorker) run() {
+	var stop chaosStop
+	select {
+	case <-w.kill:
+		stop.kind = endKilled
+	case stop = <-w.stop:
+	}
+	c := w.c
+	c.gate(w.name)
+	c.mu.Lock()
+	r := c.records[w.name]
+	if r.live == w {
+		r.live = nil
+	} else {
+		c.problem("%q: worker %d of version %d ended while not the live one", w.name, r.starts[w.version], w.version)
+	}
+	r.end, r.endOf = stop.kind, w.version
+	c.mu.Unlock()
+	w.err = stop.err
+	close(w.done)
+}
+
+func (w *chaosWorker) Kill()       { w.killOnce.Do(func() { close(w.kill) }) }
+func (w *chaosWorker) Wait() error { <-w.done; return w.err }
+
+// discard is a Logger that drops every line.
+type discard struct{}
+
+func (discard) Debugf(string, ...any)   {}
+func (discard) Infof(string, ...any)    {}
+func (discard) Warningf(string, ...any) {}
+func (discard) Errorf(string, ...any)   {}
