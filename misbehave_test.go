@@ -2,6 +2,8 @@ package dependency_test
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -47,5 +49,206 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 			t.Errorf("new a has no worker after the bounce delay")
 		}
 		stopEngine(t, engine, nil)
+	})
+}
+
+// badWorker is a worker whose Kill and Wait misbehave as the test says.
+type badWorker struct {
+	kill func()
+	wait func() error
+}
+
+func (w *badWorker) Kill()       { w.kill() }
+func (w *badWorker) Wait() error { return w.wait() }
+
+// startWith returns a manifold whose start returns w.
+func startWith(w dependency.Worker) dependency.Manifold {
+	return dependency.Manifold{
+		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
+	}
+}
+
+// stuckWorker returns a worker whose Kill blocks until release is closed,
+// and which stops only then.
+func stuckWorker(release chan struct{}) *badWorker {
+	done := make(chan struct{})
+	var once sync.Once
+	return &badWorker{
+		kill: func() {
+			<-release
+			once.Do(func() { close(done) })
+		},
+		wait: func() error { <-done; return nil },
+	}
+}
+
+// A worker whose Kill blocks does not stall the engine: it keeps serving
+// calls and starting workers, and its Wait returns once the Kill returns.
+func TestKillBlocks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, time.Second)
+		release := make(chan struct{})
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		synctest.Wait()
+		if err := engine.Uninstall("stuck"); err != nil {
+			t.Fatalf(`Uninstall("stuck") = %v, want nil`, err)
+		}
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		if h.worker("a") == nil {
+			t.Errorf("a has no worker while stuck's Kill blocks")
+		}
+		engine.Kill()
+		waited := make(chan error, 1)
+		go func() { waited <- engine.Wait() }()
+		synctest.Wait()
+		select {
+		case err := <-waited:
+			t.Fatalf("Wait() = %v while a worker's Kill blocks, want it to wait", err)
+		default:
+		}
+		close(release)
+		if err := <-waited; err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+		if n := h.liveCount(); n != 0 {
+			t.Errorf("%d workers alive after Wait, want 0", n)
+		}
+	})
+}
+
+// With StopTimeout, Wait gives up on a worker whose Kill blocks and names it.
+func TestKillBlocksStopTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine, err := dependency.New(dependency.EngineConfig{StopTimeout: time.Minute})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		release := make(chan struct{})
+		defer close(release) // lets the abandoned goroutines end
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		synctest.Wait()
+		engine.Kill()
+		time.Sleep(time.Minute)
+		if err := engine.Wait(); !errors.Is(err, dependency.ErrStopTimeout) {
+			t.Errorf("Wait() = %v, want ErrStopTimeout", err)
+		}
+		if got := engine.Report().Manifolds["stuck"].State; got != dependency.StateStopping {
+			t.Errorf("stuck: State after Wait = %v, want stopping", got)
+		}
+	})
+}
+
+// A worker whose Wait returns at once, before any Kill, has completed (or
+// failed, with an error): the engine treats it as any worker that stops.
+func TestWaitReturnsBeforeKill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, time.Second)
+		done := &badWorker{kill: func() {}, wait: func() error { return nil }}
+		failed := &badWorker{kill: func() {}, wait: func() error { return errFailed }}
+		mustInstall(t, engine, "done", startWith(done))
+		mustInstall(t, engine, "failed", startWith(failed))
+		mustInstall(t, engine, "d", h.manifold("d", "done"))
+		time.Sleep(2500 * time.Millisecond)
+		synctest.Wait()
+		report := engine.Report()
+		if got := report.Manifolds["done"]; got.State != dependency.StateStopped || got.StartCount != 1 || got.Err != nil {
+			t.Errorf("done: %v, %d starts, Err %v; want stopped after 1 start, no error", got.State, got.StartCount, got.Err)
+		}
+		if got := report.Manifolds["failed"]; got.StartCount != 3 || !errors.Is(got.Err, errFailed) {
+			t.Errorf("failed: %d starts, Err %v; want 3 starts in 2.5s, errFailed", got.StartCount, got.Err)
+		}
+		if d := h.worker("d"); d == nil {
+			t.Errorf("d has no worker; want it running without done")
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// A worker whose Wait panics stops with a *PanicError, handled as a
+// failure.
+func TestWaitPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var seen []error
+		engine, err := dependency.New(dependency.EngineConfig{
+			ErrorDelay: time.Second,
+			IsFatal:    func(err error) bool { seen = append(seen, err); return false },
+		})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		mustInstall(t, engine, "p", startWith(&badWorker{kill: func() {}, wait: func() error { panic("boom") }}))
+		synctest.Wait()
+		var perr *dependency.PanicError
+		if len(seen) != 1 || !errors.Is(seen[0], dependency.ErrPanic) || !errors.As(seen[0], &perr) || perr.Value != "boom" {
+			t.Fatalf("errors seen by IsFatal = %v, want one *PanicError of \"boom\"", seen)
+		}
+		if got := engine.Report().Manifolds["p"].Err; !errors.Is(got, dependency.ErrPanic) {
+			t.Errorf("p: Err %v, want ErrPanic", got)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := engine.Report().Manifolds["p"].StartCount; got != 2 {
+			t.Errorf("p: %d starts after the error delay, want 2", got)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// A start that returns the engine itself as its worker fails with an error
+// wrapping ErrInvalid: waiting for the engine from inside it would never
+// end.
+func TestStartReturnsEngine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := dependency.NewEngine(nil, time.Second, time.Second)
+		mustInstall(t, engine, "self", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return engine, nil },
+		})
+		synctest.Wait()
+		report := engine.Report().Manifolds["self"]
+		if !errors.Is(report.Err, dependency.ErrInvalid) || report.StartCount != 0 {
+			t.Errorf("self: Err %v, %d starts; want ErrInvalid, 0 starts", report.Err, report.StartCount)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// A worker whose Kill panics: the panic is recovered, and the worker's Wait
+// decides when it has stopped.
+func TestKillPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := dependency.NewEngine(nil, time.Second, time.Second)
+		done := make(chan struct{})
+		mustInstall(t, engine, "p", startWith(&badWorker{
+			kill: func() { close(done); panic("boom") },
+			wait: func() error { <-done; return nil },
+		}))
+		synctest.Wait()
+		stopEngine(t, engine, nil)
+	})
+}
+
+// A worker whose Kill panics without stopping it is stuck: StopTimeout
+// gives up on it.
+func TestKillPanicsStopTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine, err := dependency.New(dependency.EngineConfig{StopTimeout: time.Minute})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		done := make(chan struct{})
+		defer close(done) // lets the abandoned goroutine end
+		mustInstall(t, engine, "p", startWith(&badWorker{
+			kill: func() { panic("boom") },
+			wait: func() error { <-done; return nil },
+		}))
+		synctest.Wait()
+		engine.Kill()
+		time.Sleep(time.Minute)
+		if err := engine.Wait(); !errors.Is(err, dependency.ErrStopTimeout) {
+			t.Errorf("Wait() = %v, want ErrStopTimeout", err)
+		}
 	})
 }

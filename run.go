@@ -14,7 +14,7 @@ import (
 // once. n identifies the node to the loop; run never reads its fields.
 func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
-	worker, err := start(m, ctx, get)
+	worker, err := start(m, ctx, get, e)
 	if err == nil {
 		select {
 		case e.started <- startedTicket{n, worker}:
@@ -31,8 +31,9 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 }
 
 // start calls the manifold's start func and expires the getter when it
-// returns. A panic, or a nil worker without an error, becomes the error.
-func start(m Manifold, ctx context.Context, get *getter) (worker Worker, err error) {
+// returns. A panic, a nil worker without an error, or self (the engine,
+// whose Wait would wait for this very start) becomes the error.
+func start(m Manifold, ctx context.Context, get *getter, self Worker) (worker Worker, err error) {
 	defer get.expire()
 	defer func() {
 		if v := recover(); v != nil {
@@ -44,8 +45,12 @@ func start(m Manifold, ctx context.Context, get *getter) (worker Worker, err err
 	} else {
 		worker, err = m.Start(get.getResource)
 	}
-	if err == nil && worker == nil {
+	switch {
+	case err != nil:
+	case worker == nil:
 		err = errors.New("start func returned neither a worker nor an error")
+	case worker == self:
+		err = failure(ErrInvalid, "start func returned the engine itself as its worker")
 	}
 	if err != nil {
 		return nil, filter(m.Filter, err)
