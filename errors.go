@@ -38,8 +38,9 @@ var ErrNotInstalled = errors.New("manifold not installed")
 
 // ErrInvalid is wrapped by Install's error for a manifold that cannot be
 // installed as it is: an empty name, no start func, or a bad input list.
-// It is also wrapped by the error of a start func that returned the engine
-// itself as its worker; that start is handled as a failed one.
+// It is also wrapped by the error of a start func that returned neither a
+// worker nor an error, or the engine itself as its worker; that start is
+// handled as a failed one.
 var ErrInvalid = errors.New("invalid manifold")
 
 // ErrCycle is wrapped by Install's error when the manifold would close a

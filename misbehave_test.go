@@ -197,6 +197,28 @@ func TestWaitPanics(t *testing.T) {
 	})
 }
 
+// A start that returns neither a worker nor an error fails with an error
+// wrapping ErrInvalid, and is restarted after the error delay.
+func TestStartReturnsNilWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := dependency.NewEngine(nil, time.Second, time.Second)
+		starts := 0
+		mustInstall(t, engine, "nil", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { starts++; return nil, nil },
+		})
+		synctest.Wait()
+		if got := engine.Report().Manifolds["nil"].Err; !errors.Is(got, dependency.ErrInvalid) {
+			t.Errorf("nil: Err %v, want ErrInvalid", got)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if starts != 2 {
+			t.Errorf("start called %d times after the error delay, want 2", starts)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
 // A start that returns the engine itself as its worker fails with an error
 // wrapping ErrInvalid: waiting for the engine from inside it would never
 // end.

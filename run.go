@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
-
-	"github.com/juju/errors"
 )
 
 // run is the goroutine of one start: it calls the start func, hands the
@@ -48,7 +46,7 @@ func start(m Manifold, ctx context.Context, get *getter, self Worker) (worker Wo
 	switch {
 	case err != nil:
 	case worker == nil:
-		err = errors.New("start func returned neither a worker nor an error")
+		err = failure(ErrInvalid, "start func returned neither a worker nor an error")
 	case worker == self:
 		err = failure(ErrInvalid, "start func returned the engine itself as its worker")
 	}
