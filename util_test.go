@@ -221,3 +221,28 @@ func withDeadline(t *testing.T, what string, f func()) {
 		t.Fatalf("%s did not return within 30s", what)
 	}
 }
+
+// reportingWorker is a worker that describes itself with a fixed report.
+type reportingWorker struct {
+	dependency.Worker
+	report map[string]any
+}
+
+func (w reportingWorker) Report() map[string]any { return w.report }
+
+// reporting returns m with workers that implement dependency.Reporter,
+// answering report; its Output still serves the worker m's start made.
+func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return reportingWorker{w, report}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(reportingWorker).Worker, out)
+	}
+	return m
+}
