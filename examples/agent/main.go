@@ -82,7 +82,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	printBanner(stdout, web.URL(), configPath, opts.configPath == "")
 
 	stopSignals := handleSignals(engine, out, cleanup)
-	defer stopSignals()
 	if opts.runFor > 0 {
 		timer := time.AfterFunc(opts.runFor, func() {
 			out.printf("ran for %v: stopping", opts.runFor)
@@ -90,13 +89,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		})
 		defer timer.Stop()
 	}
-	if err := dependency.Install(engine, manifolds(engine, configPath, out)); err != nil {
+	err = dependency.Install(engine, manifolds(engine, configPath, out))
+	if err != nil {
 		engine.Kill()
-		_ = engine.Wait()
-		fmt.Fprintf(stderr, "agent: %v\n", err)
-		return 1
 	}
-	return exitCode(engine.Wait(), out, stderr)
+	err = joinErrors(err, engine.Wait())
+	stopSignals()
+	return exitCode(err, out, stderr)
 }
 
 // printBanner tells a newcomer where to look and what to try.
@@ -124,12 +123,16 @@ func exitCode(err error, out *printer, stderr io.Writer) int {
 // handleSignals stops the engine on the first SIGINT or SIGTERM, as a
 // supervisor stops its root worker, and lets run finish once Wait returns.
 // A second signal exits at once, for a stop that takes too long; cleanup runs
-// first, since deferred calls will not. The returned func stops handling.
+// first, since deferred calls will not. The returned func stops handling;
+// once it has returned, no signal can exit the process any more, so the exit
+// code and the final line agree.
 func handleSignals(engine dependency.Engine, out *printer, cleanup func()) (stop func()) {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
+		defer close(finished)
 		select {
 		case sig := <-signals:
 			out.printf("got %v: stopping (send it again to exit at once)", sig)
@@ -148,7 +151,18 @@ func handleSignals(engine dependency.Engine, out *printer, cleanup func()) (stop
 	return func() {
 		signal.Stop(signals)
 		close(done)
+		<-finished
 	}
+}
+
+// joinErrors returns the first error that is not nil, or nil.
+func joinErrors(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // configureLogging writes log lines to stderr, WARNING and above; verbose
