@@ -3,6 +3,7 @@ package dependency_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,4 +246,76 @@ func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold
 		return output(in.(reportingWorker).Worker, out)
 	}
 	return m
+}
+
+// gateStart returns m with a start that first waits until release is
+// closed, so a test can hold a start in flight.
+func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start := m.Start
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		<-release
+		return start(get)
+	}
+	return m
+}
+
+// heldWorker is a worker whose Wait, once it is killed, does not return
+// until release is closed.
+type heldWorker struct {
+	dependency.Worker
+	release <-chan struct{}
+}
+
+func (w heldWorker) Wait() error {
+	err := w.Worker.Wait()
+	<-w.release
+	return err
+}
+
+// holdStop returns m with workers that keep stopping until release is
+// closed, so a test can see them stopping; its Output still serves the
+// worker m's start made.
+func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return heldWorker{w, release}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(heldWorker).Worker, out)
+	}
+	return m
+}
+
+// logRecorder is a dependency.Logger that keeps every line.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRecorder) Debugf(format string, args ...any)   { l.add("DEBUG", format, args) }
+func (l *logRecorder) Infof(format string, args ...any)    { l.add("INFO", format, args) }
+func (l *logRecorder) Warningf(format string, args ...any) { l.add("WARNING", format, args) }
+func (l *logRecorder) Errorf(format string, args ...any)   { l.add("ERROR", format, args) }
+
+func (l *logRecorder) add(level, format string, args []any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, level+" "+fmt.Sprintf(format, args...))
+}
+
+// linesAt returns the lines logged at level, without the level.
+func (l *logRecorder) linesAt(level string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var lines []string
+	for _, line := range l.lines {
+		if rest, ok := strings.CutPrefix(line, level+" "); ok {
+			lines = append(lines, rest)
+		}
+	}
+	return lines
 }
