@@ -444,8 +444,9 @@ func (e *engine) gotTimer() {
 }
 
 // requestStart asks for n's worker to start after delay. A pending start
-// keeps the later of its own due time and the new one; a starting or running
-// worker is left alone: it restarts when it stops. It must only be called
+// keeps the later of its own due time and the new one, and a start that is
+// due and held back tries again; a starting or running worker is left
+// alone: it restarts when it stops. It must only be called
 // from the loop goroutine.
 func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
 	if e.dying || !n.installed {
@@ -457,6 +458,9 @@ func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
 		return
 	case scheduled, waiting:
 		if !due.After(n.due) {
+			if n.state == waiting {
+				e.tryLaunch(n) // what held it back may have just started
+			}
 			return
 		}
 	}
