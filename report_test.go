@@ -156,6 +156,18 @@ func TestReportJSONUnmarshallableWorkerReport(t *testing.T) {
 	if ok := got.Manifolds["b"].Worker["ok"]; ok != true {
 		t.Errorf("b's worker report = %v, want {ok: true}", got.Manifolds["b"].Worker)
 	}
+
+	data, err = json.Marshal(r.Manifolds["a"])
+	if err != nil {
+		t.Fatalf("json.Marshal(a's report) = %v, want nil", err)
+	}
+	var a dependency.ManifoldReport
+	if err := json.Unmarshal(data, &a); err != nil {
+		t.Fatalf("json.Unmarshal(%s) = %v, want nil", data, err)
+	}
+	if msg, _ := a.Worker["error"].(string); !strings.HasPrefix(msg, "cannot marshal worker report") {
+		t.Errorf("a's worker report alone = %v, want an error saying it cannot be marshalled", a.Worker)
+	}
 }
 
 func TestStateText(t *testing.T) {
