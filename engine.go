@@ -444,9 +444,9 @@ func (e *engine) gotTimer() {
 }
 
 // requestStart asks for n's worker to start after delay. A pending start
-// keeps the later of its own due time and the new one, and a start that is
-// due and held back tries again; a starting or running worker is left
-// alone: it restarts when it stops. It must only be called
+// keeps the later of its own due time and the new one, and a start already
+// due launches if no input holds it back any more; a starting or running
+// worker is left alone: it restarts when it stops. It must only be called
 // from the loop goroutine.
 func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
 	if e.dying || !n.installed {
@@ -459,7 +459,7 @@ func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
 	case scheduled, waiting:
 		if !due.After(n.due) {
 			if n.state == waiting {
-				e.tryLaunch(n) // what held it back may have just started
+				e.tryLaunch(n) // the input that held it back may have started
 			}
 			return
 		}

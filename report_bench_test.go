@@ -10,8 +10,8 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// benchManifolds is the size of the engine the report benchmarks describe.
-const benchManifolds = 10_000
+// reportBenchSize is the size of the engine the report benchmarks describe.
+const reportBenchSize = 10_000
 
 // startBigEngine returns an engine running n manifolds, each of which (but
 // the first) uses the one before it and the one at half its index, so the
@@ -31,17 +31,17 @@ func startBigEngine(b *testing.B, n int) dependency.Engine {
 	for i := range n {
 		var inputs []string
 		if i > 0 {
-			inputs = append(inputs, benchName(i-1))
+			inputs = append(inputs, reportBenchName(i-1))
 		}
 		if i > 2 {
-			inputs = append(inputs, benchName(i/2))
+			inputs = append(inputs, reportBenchName(i/2))
 		}
 		var once sync.Once
-		manifolds[benchName(i)] = dependency.Manifold{
+		manifolds[reportBenchName(i)] = dependency.Manifold{
 			Inputs: inputs,
 			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
 				once.Do(running.Done)
-				return reportingWorker{newIdleWorker(), map[string]any{"index": i}}, nil
+				return reportingWorker{newIdleTestWorker(), map[string]any{"index": i}}, nil
 			},
 		}
 	}
@@ -52,37 +52,37 @@ func startBigEngine(b *testing.B, n int) dependency.Engine {
 	return engine
 }
 
-func benchName(i int) string { return fmt.Sprintf("manifold-%05d", i) }
+func reportBenchName(i int) string { return fmt.Sprintf("manifold-%05d", i) }
 
-// idleWorker runs until it is killed.
-type idleWorker struct {
+// idleTestWorker runs until it is killed.
+type idleTestWorker struct {
 	done chan struct{}
 	once sync.Once
 }
 
-func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
+func newIdleTestWorker() *idleTestWorker { return &idleTestWorker{done: make(chan struct{})} }
 
-func (w *idleWorker) Kill()       { w.once.Do(func() { close(w.done) }) }
-func (w *idleWorker) Wait() error { <-w.done; return nil }
+func (w *idleTestWorker) Kill()       { w.once.Do(func() { close(w.done) }) }
+func (w *idleTestWorker) Wait() error { <-w.done; return nil }
 
 func BenchmarkReport(b *testing.B) {
-	engine := startBigEngine(b, benchManifolds)
+	engine := startBigEngine(b, reportBenchSize)
 	for b.Loop() {
-		if r := engine.Report(); len(r.Manifolds) != benchManifolds {
-			b.Fatalf("Report() has %d manifolds, want %d", len(r.Manifolds), benchManifolds)
+		if r := engine.Report(); len(r.Manifolds) != reportBenchSize {
+			b.Fatalf("Report() has %d manifolds, want %d", len(r.Manifolds), reportBenchSize)
 		}
 	}
 }
 
 func BenchmarkReportDOT(b *testing.B) {
-	r := startBigEngine(b, benchManifolds).Report()
+	r := startBigEngine(b, reportBenchSize).Report()
 	for b.Loop() {
 		_ = r.DOT()
 	}
 }
 
 func BenchmarkReportJSON(b *testing.B) {
-	r := startBigEngine(b, benchManifolds).Report()
+	r := startBigEngine(b, reportBenchSize).Report()
 	for b.Loop() {
 		if _, err := json.Marshal(r); err != nil {
 			b.Fatalf("json.Marshal = %v, want nil", err)

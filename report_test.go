@@ -396,10 +396,10 @@ func dotTokens(text string) ([]string, error) {
 	return tokens, nil
 }
 
-// errFatal is the error the fatal tests make stop the engine.
-var errFatal = errors.New("fatal failure")
+// errDoomed is the fatal error that stops the engine in report tests.
+var errDoomed = errors.New("doomed")
 
-func isErrFatal(err error) bool { return errors.Is(err, errFatal) }
+func isDoomed(err error) bool { return errors.Is(err, errDoomed) }
 
 // wantManifold is what checkReport expects of one manifold.
 type wantManifold struct {
@@ -528,7 +528,7 @@ func TestReportLifecycle(t *testing.T) {
 func TestReportWhileStoppingAndStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := dependency.NewEngine(isErrFatal, time.Second, 10*time.Millisecond)
+		engine := dependency.NewEngine(isDoomed, time.Second, 10*time.Millisecond)
 		hold := make(chan struct{})
 		mustInstall(t, engine, "slow", holdStop(h.manifold("slow"), hold))
 		mustInstall(t, engine, "doomed", h.manifold("doomed"))
@@ -536,19 +536,19 @@ func TestReportWhileStoppingAndStopped(t *testing.T) {
 
 		// A fatal error stops the engine; slow keeps stopping until hold
 		// is closed.
-		h.worker("doomed").fail(errFatal)
+		h.worker("doomed").fail(errDoomed)
 		synctest.Wait()
 		r := engine.Report()
-		if r.State != dependency.StateStopping || !errors.Is(r.Err, errFatal) {
-			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errFatal)
+		if r.State != dependency.StateStopping || !errors.Is(r.Err, errDoomed) {
+			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errDoomed)
 		}
 		checkManifold(t, r, "slow", wantManifold{state: dependency.StateStopping, startCount: 1})
-		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errFatal})
+		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errDoomed})
 
 		close(hold)
 		waitErr := engine.Wait()
-		if !errors.Is(waitErr, errFatal) {
-			t.Fatalf("Wait() = %v, want %v", waitErr, errFatal)
+		if !errors.Is(waitErr, errDoomed) {
+			t.Fatalf("Wait() = %v, want %v", waitErr, errDoomed)
 		}
 		for range 2 {
 			r = engine.Report()
@@ -688,9 +688,9 @@ func (r *eventRecorder) take() []dependency.Event {
 	return events
 }
 
-// event is an Event as the observer tests write it: At is the time after
+// wantEvent is an Event as the observer tests write it: At is the time after
 // epoch, and Err is matched with errors.Is.
-type event struct {
+type wantEvent struct {
 	Kind     dependency.EventKind
 	Manifold string
 	Delay    time.Duration
@@ -699,7 +699,7 @@ type event struct {
 }
 
 // checkEvents fails t unless got are the want events, in order.
-func checkEvents(t *testing.T, got []dependency.Event, want []event) {
+func checkEvents(t *testing.T, got []dependency.Event, want []wantEvent) {
 	t.Helper()
 	matches := len(got) == len(want)
 	for i := 0; matches && i < len(got); i++ {
@@ -755,7 +755,7 @@ func TestObserverBounceOfChain(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		const at = time.Second
-		checkEvents(t, events.take(), []event{
+		checkEvents(t, events.take(), []wantEvent{
 			{Kind: dependency.EventStopped, Manifold: "a", Err: dependency.ErrBounce, At: at},
 			{Kind: dependency.EventScheduled, Manifold: "a", Delay: bounce, At: at},
 			{Kind: dependency.EventBounced, Manifold: "b", At: at},
@@ -796,7 +796,7 @@ func TestObserverInstallAndUninstall(t *testing.T) {
 			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
 		}
 		synctest.Wait()
-		checkEvents(t, events.take(), []event{
+		checkEvents(t, events.take(), []wantEvent{
 			{Kind: dependency.EventInstalled, Manifold: "a"},
 			{Kind: dependency.EventScheduled, Manifold: "a"},
 			{Kind: dependency.EventStarted, Manifold: "a"},
@@ -810,7 +810,7 @@ func TestObserverInstallAndUninstall(t *testing.T) {
 func TestObserverPanicRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		log := &logRecorder{}
+		log := &errorLog{}
 		engine, err := dependency.New(dependency.EngineConfig{
 			Logger:   log,
 			Observer: func(ev dependency.Event) { panic("observer exploded on " + ev.Kind.String()) },
@@ -824,7 +824,7 @@ func TestObserverPanicRecovered(t *testing.T) {
 		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
 			t.Errorf("b = %v, want running on a's worker despite the observer", b)
 		}
-		errorLines := log.linesAt("ERROR")
+		errorLines := log.take()
 		want := `"a" manifold: observer panicked on installed: observer exploded on installed`
 		if len(errorLines) == 0 || errorLines[0] != want {
 			t.Errorf("first ERROR line = %q, want %q", errorLines, want)
@@ -917,4 +917,30 @@ func TestErrMissingNamesInputAndReason(t *testing.T) {
 		}
 		stopEngine(t, engine, nil)
 	})
+}
+
+// errorLog is a dependency.Logger that keeps the ERROR lines and drops the
+// others.
+type errorLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (*errorLog) Debugf(string, ...any)   {}
+func (*errorLog) Infof(string, ...any)    {}
+func (*errorLog) Warningf(string, ...any) {}
+
+func (l *errorLog) Errorf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+// take returns the lines so far and forgets them.
+func (l *errorLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := l.lines
+	l.lines = nil
+	return lines
 }

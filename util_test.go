@@ -3,7 +3,6 @@ package dependency_test
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -288,34 +287,4 @@ func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifol
 		return output(in.(heldWorker).Worker, out)
 	}
 	return m
-}
-
-// logRecorder is a dependency.Logger that keeps every line.
-type logRecorder struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logRecorder) Debugf(format string, args ...any)   { l.add("DEBUG", format, args) }
-func (l *logRecorder) Infof(format string, args ...any)    { l.add("INFO", format, args) }
-func (l *logRecorder) Warningf(format string, args ...any) { l.add("WARNING", format, args) }
-func (l *logRecorder) Errorf(format string, args ...any)   { l.add("ERROR", format, args) }
-
-func (l *logRecorder) add(level, format string, args []any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, level+" "+fmt.Sprintf(format, args...))
-}
-
-// linesAt returns the lines logged at level, without the level.
-func (l *logRecorder) linesAt(level string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var lines []string
-	for _, line := range l.lines {
-		if rest, ok := strings.CutPrefix(line, level+" "); ok {
-			lines = append(lines, rest)
-		}
-	}
-	return lines
 }
