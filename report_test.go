@@ -944,3 +944,27 @@ func (l *errorLog) take() []string {
 	l.lines = nil
 	return lines
 }
+
+// Each Report after Wait is the caller's own: changing one changes no other.
+func TestReportAfterWaitIsACopy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b", "a", "x"))
+		synctest.Wait()
+		stopEngine(t, engine, nil)
+
+		first := engine.Report()
+		delete(first.Manifolds, "a")
+		first.Manifolds["b"].Inputs[0] = "changed"
+		first.Manifolds["b"].Missing[0] = "changed"
+		r := engine.Report()
+		if _, ok := r.Manifolds["a"]; !ok {
+			t.Errorf("Report() after a caller deleted \"a\" from its own has no \"a\", want it")
+		}
+		if b := r.Manifolds["b"]; !slices.Equal(b.Inputs, []string{"a", "x"}) || !slices.Equal(b.Missing, []string{"a", "x"}) {
+			t.Errorf("Report() b Inputs, Missing = %q, %q after a caller changed its own; want [a x], [a x]", b.Inputs, b.Missing)
+		}
+	})
+}
