@@ -69,11 +69,14 @@ func (r Report) DOT() string {
 		writeDOTEscaped(&b, name)
 		b.WriteString(`\nnot installed", style="rounded,dashed", color="grey50", fontcolor="grey50"];` + "\n")
 	}
+	var sorted []string
 	for _, name := range names {
 		m := r.Manifolds[name]
 		inputs := m.Inputs
 		if !slices.IsSorted(inputs) {
-			inputs = slices.Sorted(slices.Values(inputs))
+			sorted = append(sorted[:0], inputs...)
+			slices.Sort(sorted)
+			inputs = sorted
 		}
 		for _, input := range inputs {
 			b.WriteString("\t")
