@@ -50,9 +50,13 @@ func (r Report) DOT() string {
 		}
 		b.WriteString("\t")
 		writeDOTString(&b, name)
-		b.WriteString(" [label=")
-		writeDOTString(&b, name+"\n"+m.State.String())
-		b.WriteString(", fillcolor=\"" + colour + "\"")
+		b.WriteString(" [label=\"")
+		writeDOTEscaped(&b, name)
+		b.WriteString(`\n`)
+		b.WriteString(m.State.String())
+		b.WriteString(`", fillcolor="`)
+		b.WriteString(colour)
+		b.WriteString(`"`)
 		if m.Err != nil {
 			b.WriteString(", color=\"red\", penwidth=2")
 		}
@@ -61,14 +65,19 @@ func (r Report) DOT() string {
 	for _, name := range absent {
 		b.WriteString("\t")
 		writeDOTString(&b, name)
-		b.WriteString(" [label=")
-		writeDOTString(&b, name+"\nnot installed")
-		b.WriteString(", style=\"rounded,dashed\", color=\"grey50\", fontcolor=\"grey50\"];\n")
+		b.WriteString(" [label=\"")
+		writeDOTEscaped(&b, name)
+		b.WriteString(`\nnot installed", style="rounded,dashed", color="grey50", fontcolor="grey50"];` + "\n")
 	}
+	var sorted []string
 	for _, name := range names {
 		m := r.Manifolds[name]
-		inputs := slices.Clone(m.Inputs)
-		slices.Sort(inputs)
+		inputs := m.Inputs
+		if !slices.IsSorted(inputs) {
+			sorted = append(sorted[:0], inputs...)
+			slices.Sort(sorted)
+			inputs = sorted
+		}
 		for _, input := range inputs {
 			b.WriteString("\t")
 			writeDOTString(&b, input)
@@ -84,20 +93,30 @@ func (r Report) DOT() string {
 	return b.String()
 }
 
-// writeDOTString writes s as a quoted DOT string. A backslash is doubled
-// and a newline becomes \n, which a label shows as a line break.
+// writeDOTString writes s as a quoted DOT string.
 func writeDOTString(b *strings.Builder, s string) {
 	b.WriteByte('"')
-	for _, c := range s {
-		switch c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteRune(c)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteRune(c)
-		}
-	}
+	writeDOTEscaped(b, s)
 	b.WriteByte('"')
+}
+
+// writeDOTEscaped writes s for the inside of a quoted DOT string: a quote
+// or a backslash gets a backslash before it, and a newline becomes \n,
+// which a label shows as a line break.
+func writeDOTEscaped(b *strings.Builder, s string) {
+	for {
+		i := strings.IndexAny(s, "\"\\\n")
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		if s[i] == '\n' {
+			b.WriteString(`\n`)
+		} else {
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		}
+		s = s[i+1:]
+	}
 }

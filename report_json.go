@@ -29,27 +29,44 @@ func (s *State) UnmarshalText(text []byte) error {
 
 // reportJSON is the JSON form of a Report.
 type reportJSON struct {
-	State     State                     `json:"state"`
-	Err       string                    `json:"error,omitempty"`
-	Manifolds map[string]ManifoldReport `json:"manifolds"`
+	State     State                         `json:"state"`
+	Err       string                        `json:"error,omitempty"`
+	Manifolds map[string]manifoldReportJSON `json:"manifolds"`
 }
 
 // MarshalJSON writes the report as readable JSON: states as words, errors
 // as their messages, times in RFC 3339; nil errors, zero times and empty
-// lists are left out. Manifolds are keyed, and so sorted, by name.
+// lists are left out. Manifolds are keyed, and so sorted, by name. A
+// worker report that cannot be marshalled is replaced by one whose "error"
+// entry says why, so that one worker cannot spoil the whole report.
 func (r Report) MarshalJSON() ([]byte, error) {
-	manifolds := r.Manifolds
-	if manifolds == nil {
-		manifolds = map[string]ManifoldReport{}
+	j := reportJSON{State: r.State, Err: errorText(r.Err), Manifolds: make(map[string]manifoldReportJSON, len(r.Manifolds))}
+	for name, m := range r.Manifolds {
+		j.Manifolds[name] = m.toJSON()
 	}
-	return json.Marshal(reportJSON{State: r.State, Err: errorText(r.Err), Manifolds: manifolds})
+	data, err := json.Marshal(j)
+	if err == nil {
+		return data, nil
+	}
+	// Find the worker reports at fault, replace them, and try again.
+	for name, m := range j.Manifolds {
+		if m.Worker != nil {
+			m.Worker = marshallableWorker(m.Worker)
+			j.Manifolds[name] = m
+		}
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote. An error comes back as an
 // error with the same message, which matches no sentinel: errors.Is(err,
 // ErrMissing) is false even if the original wrapped ErrMissing.
 func (r *Report) UnmarshalJSON(data []byte) error {
-	var j reportJSON
+	var j struct {
+		State     State                     `json:"state"`
+		Err       string                    `json:"error"`
+		Manifolds map[string]ManifoldReport `json:"manifolds"`
+	}
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
@@ -59,38 +76,43 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 
 // manifoldReportJSON is the JSON form of a ManifoldReport.
 type manifoldReportJSON struct {
-	State      State           `json:"state"`
-	Inputs     []string        `json:"inputs,omitempty"`
-	Missing    []string        `json:"missing,omitempty"`
-	StartCount int             `json:"start_count"`
-	Started    time.Time       `json:"started,omitzero"`
-	Err        string          `json:"error,omitempty"`
-	Worker     json.RawMessage `json:"worker,omitempty"`
+	State      State          `json:"state"`
+	Inputs     []string       `json:"inputs,omitempty"`
+	Missing    []string       `json:"missing,omitempty"`
+	StartCount int            `json:"start_count"`
+	Started    time.Time      `json:"started,omitzero"`
+	Err        string         `json:"error,omitempty"`
+	Worker     map[string]any `json:"worker,omitempty"`
 }
 
-// MarshalJSON writes the manifold's report as Report.MarshalJSON describes.
-// A worker report that cannot be marshalled is replaced by one whose
-// "error" entry says why, so that one worker cannot spoil the whole report.
-func (m ManifoldReport) MarshalJSON() ([]byte, error) {
-	j := manifoldReportJSON{
+func (m ManifoldReport) toJSON() manifoldReportJSON {
+	return manifoldReportJSON{
 		State:      m.State,
 		Inputs:     m.Inputs,
 		Missing:    m.Missing,
 		StartCount: m.StartCount,
 		Started:    m.Started,
 		Err:        errorText(m.Err),
+		Worker:     m.Worker,
 	}
-	if m.Worker != nil {
-		worker, err := json.Marshal(m.Worker)
-		if err != nil {
-			worker, err = json.Marshal(map[string]string{"error": "cannot marshal worker report: " + err.Error()})
-			if err != nil {
-				return nil, err
-			}
-		}
-		j.Worker = worker
+}
+
+// MarshalJSON writes the manifold's report as Report.MarshalJSON describes.
+func (m ManifoldReport) MarshalJSON() ([]byte, error) {
+	j := m.toJSON()
+	if j.Worker != nil {
+		j.Worker = marshallableWorker(j.Worker)
 	}
 	return json.Marshal(j)
+}
+
+// marshallableWorker returns worker if it can be marshalled, else a report
+// whose "error" entry says why it cannot.
+func marshallableWorker(worker map[string]any) map[string]any {
+	if _, err := json.Marshal(worker); err != nil {
+		return map[string]any{"error": "cannot marshal worker report: " + err.Error()}
+	}
+	return worker
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote; errors come back as
@@ -101,12 +123,6 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	var worker map[string]any
-	if len(j.Worker) > 0 {
-		if err := json.Unmarshal(j.Worker, &worker); err != nil {
-			return err
-		}
-	}
 	*m = ManifoldReport{
 		State:      j.State,
 		Inputs:     j.Inputs,
@@ -114,7 +130,7 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 		StartCount: j.StartCount,
 		Started:    j.Started,
 		Err:        textError(j.Err),
-		Worker:     worker,
+		Worker:     j.Worker,
 	}
 	return nil
 }
