@@ -235,11 +235,18 @@ func (a *agentProcess) readLines(stdout io.Reader) {
 // returns it.
 func (a *agentProcess) waitForLine(t *testing.T, s string) string {
 	t.Helper()
+	return a.waitForMatch(t, regexp.MustCompile(regexp.QuoteMeta(s)))
+}
+
+// waitForMatch waits until the agent printed a line that re matches, and
+// returns it.
+func (a *agentProcess) waitForMatch(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
 	timeout := time.After(deadline)
 	for {
 		a.mu.Lock()
 		for _, line := range a.lines {
-			if strings.Contains(line, s) {
+			if re.MatchString(line) {
 				a.mu.Unlock()
 				return line
 			}
@@ -248,26 +255,22 @@ func (a *agentProcess) waitForLine(t *testing.T, s string) string {
 		select {
 		case <-a.output:
 		case <-a.done:
+			<-a.exited // stderr is complete once Wait has returned
 			a.mu.Lock()
 			defer a.mu.Unlock()
-			t.Fatalf("agent exited without printing %q; stdout:\n%s\nstderr:\n%s", s, strings.Join(a.lines, "\n"), &a.stderr)
+			t.Fatalf("agent exited without printing a line matching %s; stdout:\n%s\nstderr:\n%s", re, strings.Join(a.lines, "\n"), &a.stderr)
 		case <-timeout:
-			t.Fatalf("agent did not print %q within %v", s, deadline)
+			t.Fatalf("agent did not print a line matching %s within %v", re, deadline)
 		}
 	}
 }
 
-// banner waits for the first line pattern matches and returns its first
-// submatch.
+// banner waits for the line of the agent's banner that pattern matches
+// from its start, and returns the pattern's first submatch.
 func (a *agentProcess) banner(t *testing.T, pattern string) string {
 	t.Helper()
-	re := regexp.MustCompile(pattern)
-	prefix, _, _ := strings.Cut(pattern, ":")
-	match := re.FindStringSubmatch(a.waitForLine(t, prefix+":"))
-	if match == nil {
-		t.Fatalf("agent's %s line does not match %s", prefix, pattern)
-	}
-	return match[1]
+	re := regexp.MustCompile("^" + pattern)
+	return re.FindStringSubmatch(a.waitForMatch(t, re))[1]
 }
 
 // get fetches path from the agent's introspection server.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"net"
@@ -11,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	jujuerrors "github.com/juju/errors"
+	"github.com/juju/errors"
 
 	"github.com/seedworks/dependency"
 )
@@ -31,7 +30,7 @@ type introspection struct {
 func serveIntrospection(engine dependency.Engine, port int) (*introspection, error) {
 	listener, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
-		return nil, jujuerrors.Annotate(err, "cannot serve introspection")
+		return nil, errors.Annotate(err, "cannot serve introspection")
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", pageHandler(engine))

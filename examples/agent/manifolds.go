@@ -16,12 +16,21 @@ func rootEngineConfig(observer func(dependency.Event)) dependency.EngineConfig {
 	return dependency.EngineConfig{
 		IsFatal: isFatal,
 
-		ErrorDelay:       time.Second,            // a failed worker waits this long before restarting,
-		BackoffFactor:    2,                      // twice as long for each further failure in a row,
-		MaxDelay:         10 * time.Second,       // but never longer than this;
-		BackoffResetTime: 3 * time.Second,        // a worker that ran this long starts counting afresh.
-		Jitter:           0.1,                    // Delays vary by 10% so that failed workers do not retry in step.
-		BounceDelay:      200 * time.Millisecond, // Restarts after an input changed wait this long.
+		// A failed worker restarts after ErrorDelay, doubled for each
+		// further failure in a row, up to MaxDelay. One that ran for
+		// BackoffResetTime before it failed starts again from ErrorDelay.
+		ErrorDelay:       time.Second,
+		BackoffFactor:    2,
+		MaxDelay:         10 * time.Second,
+		BackoffResetTime: 3 * time.Second,
+
+		// A worker stopped because an input changed restarts after
+		// BounceDelay.
+		BounceDelay: 200 * time.Millisecond,
+
+		// Each delay varies by up to 10%, so that workers that failed
+		// together do not all retry at the same moment.
+		Jitter: 0.1,
 
 		// A manifold failing more than 10 times in 30s stops the agent: it
 		// will not recover by itself, and its supervisor should know.
