@@ -51,3 +51,27 @@ func TestChainStartsInOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestZeroBounceDelayStartsDependents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
+		// b is held back while a starts, then bounced with no delay.
+		err := dependency.Install(engine, dependency.Manifolds{
+			"a": h.manifold("a"),
+			"b": h.manifold("b", "a"),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		synctest.Wait()
+		a, b := h.worker("a"), h.worker("b")
+		if a == nil || b == nil || b.inputs["a"] != a {
+			t.Fatalf("workers a = %v, b = %v, want both running, b on a", a, b)
+		}
+		if got := h.startCount("b"); got != 1 {
+			t.Errorf("starts of %q = %d, want 1", "b", got)
+		}
+		stopEngine(t, engine, nil)
+	})
+}

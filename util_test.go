@@ -197,6 +197,16 @@ func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependen
 	}
 }
 
+// stopOnCleanup makes sure engine has stopped when the test ends, also
+// when it ends early, and returns engine.
+func stopOnCleanup(t *testing.T, engine dependency.Engine) dependency.Engine {
+	t.Cleanup(func() {
+		engine.Kill()
+		_ = engine.Wait()
+	})
+	return engine
+}
+
 // stopEngine kills engine and checks that Wait returns want.
 func stopEngine(t *testing.T, engine dependency.Engine, want error) {
 	t.Helper()
