@@ -3,8 +3,11 @@ package dependency_test
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -48,6 +51,14 @@ func newTestWorker(name string, seq int, inputs map[string]*testWorker, onStop f
 func (w *testWorker) Kill()       { w.tomb.Kill(nil) }
 func (w *testWorker) Wait() error { return w.tomb.Wait() }
 
+// seqOrZero returns w's start number, or 0 for no worker.
+func (w *testWorker) seqOrZero() int {
+	if w == nil {
+		return 0
+	}
+	return w.seq
+}
+
 // fail makes the worker stop with err (nil: complete).
 func (w *testWorker) fail(err error) {
 	select {
@@ -56,21 +67,42 @@ func (w *testWorker) fail(err error) {
 	}
 }
 
+// funcWorker runs its body until the body returns; Kill closes the
+// channel the body is given.
+type funcWorker struct {
+	tomb tomb.Tomb
+}
+
+// newFuncWorker starts a worker running body, whose return is Wait's
+// error.
+func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
+	w := &funcWorker{}
+	w.tomb.Go(func() error { return body(w.tomb.Dying()) })
+	return w
+}
+
+func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
+func (w *funcWorker) Wait() error { return w.tomb.Wait() }
+
 // harness makes manifolds whose workers it tracks: how often each started,
 // which worker of each is alive, and whether two were ever alive at once.
 type harness struct {
-	mu      sync.Mutex
-	starts  map[string]int
-	live    map[string]*testWorker
-	doubled []string // manifolds that had two live workers at once
-	startFn map[string]func() error
+	mu       sync.Mutex
+	attempts map[string]int // calls of each start func
+	starts   map[string]int // workers started
+	live     map[string]*testWorker
+	inputs   map[string][]string // declared inputs of each manifold made
+	doubled  []string            // manifolds that had two live workers at once
+	startFn  map[string]func() error
 }
 
 func newHarness() *harness {
 	return &harness{
-		starts:  make(map[string]int),
-		live:    make(map[string]*testWorker),
-		startFn: make(map[string]func() error),
+		attempts: make(map[string]int),
+		starts:   make(map[string]int),
+		live:     make(map[string]*testWorker),
+		inputs:   make(map[string][]string),
+		startFn:  make(map[string]func() error),
 	}
 }
 
@@ -78,9 +110,13 @@ func newHarness() *harness {
 // the given inputs. Its start gets every input, skipping missing ones, and
 // returns a testWorker that outputs itself as a *testWorker.
 func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
+	h.mu.Lock()
+	h.inputs[name] = inputs
+	h.mu.Unlock()
 	return dependency.Manifold{
 		Inputs: inputs,
 		Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			h.attempted(name)
 			seen := make(map[string]*testWorker)
 			for _, input := range inputs {
 				var in *testWorker
@@ -102,6 +138,7 @@ func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
 func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 	m := h.manifold(name, inputs...)
 	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		h.attempted(name)
 		seen := make(map[string]*testWorker)
 		for _, input := range inputs {
 			var in *testWorker
@@ -121,6 +158,12 @@ func (h *harness) failStart(name string, f func() error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.startFn[name] = f
+}
+
+func (h *harness) attempted(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempts[name]++
 }
 
 func (h *harness) started(name string, inputs map[string]*testWorker) (dependency.Worker, error) {
@@ -158,6 +201,14 @@ func outputTestWorker(in dependency.Worker, out interface{}) error {
 	return nil
 }
 
+// attemptCount returns how often the start func of name was called,
+// whether it returned a worker or not.
+func (h *harness) attemptCount(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.attempts[name]
+}
+
 // startCount returns how many workers of name have started.
 func (h *harness) startCount(name string) int {
 	h.mu.Lock()
@@ -177,6 +228,41 @@ func (h *harness) liveCount() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.live)
+}
+
+// checkLive fails t unless the live worker of each name in want is the
+// one with that start number (0: no live worker).
+func (h *harness) checkLive(t *testing.T, want map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		got := 0
+		if w := h.live[name]; w != nil {
+			got = w.seq
+		}
+		if got != want[name] {
+			t.Errorf("live worker of %q is start %d, want %d (0: none)", name, got, want[name])
+		}
+	}
+}
+
+// checkCurrent fails t if a live worker holds an input worker other than
+// the input's live one: one it started before, or none while one runs.
+// It is meant for moments when everything has settled.
+func (h *harness) checkCurrent(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(h.live)) {
+		w := h.live[name]
+		for _, input := range h.inputs[name] {
+			if got, want := w.inputs[input], h.live[input]; got != want {
+				t.Errorf("%q start %d runs on %q start %d, want start %d (0: none)",
+					name, w.seq, input, got.seqOrZero(), want.seqOrZero())
+			}
+		}
+	}
 }
 
 // checkNoDoubles fails t if any manifold ever had two live workers.
@@ -232,3 +318,41 @@ func withDeadline(t *testing.T, what string, f func()) {
 	}
 }
 
+// advance moves the bubble's fake clock on by d and lets every goroutine
+// settle. It must be called inside synctest.Test.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+// logLine is one line written to a logRecorder.
+type logLine struct {
+	level string // "DEBUG", "INFO", "WARNING" or "ERROR"
+	text  string
+}
+
+// logRecorder is a dependency.Logger that keeps every line.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []logLine
+}
+
+func (r *logRecorder) Debugf(format string, args ...any)   { r.add("DEBUG", format, args) }
+func (r *logRecorder) Infof(format string, args ...any)    { r.add("INFO", format, args) }
+func (r *logRecorder) Warningf(format string, args ...any) { r.add("WARNING", format, args) }
+func (r *logRecorder) Errorf(format string, args ...any)   { r.add("ERROR", format, args) }
+
+func (r *logRecorder) add(level, format string, args []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
+}
+
+// take returns the lines written since the last take, and forgets them.
+func (r *logRecorder) take() []logLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := r.lines
+	r.lines = nil
+	return lines
+}
