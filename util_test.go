@@ -356,3 +356,29 @@ func (r *logRecorder) take() []logLine {
 	r.lines = nil
 	return lines
 }
+
+// record is a list that start funcs and workers append to and tests read,
+// from any goroutine.
+type record[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (r *record[T]) add(item T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items = append(r.items, item)
+}
+
+// all returns a copy of the items added so far.
+func (r *record[T]) all() []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.items)
+}
+
+func (r *record[T]) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.items)
+}
