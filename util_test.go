@@ -51,6 +51,14 @@ func newTestWorker(name string, seq int, inputs map[string]*testWorker, onStop f
 func (w *testWorker) Kill()       { w.tomb.Kill(nil) }
 func (w *testWorker) Wait() error { return w.tomb.Wait() }
 
+// String names the worker by manifold and start number, for messages.
+func (w *testWorker) String() string {
+	if w == nil {
+		return "no worker"
+	}
+	return fmt.Sprintf("%s start %d", w.name, w.seq)
+}
+
 // seqOrZero returns w's start number, or 0 for no worker.
 func (w *testWorker) seqOrZero() int {
 	if w == nil {
