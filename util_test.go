@@ -1,10 +1,12 @@
 package dependency_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -26,17 +28,23 @@ type testWorker struct {
 	name   string
 	seq    int                    // this worker's start number for its manifold, from 1
 	inputs map[string]*testWorker // the running input workers its start got
+	ctx    context.Context        // the StartContext ctx its start got; nil for Start
 	tomb   tomb.Tomb
 	stop   chan error
 }
 
 // newTestWorker starts a worker that calls onStop just before Wait returns.
-func newTestWorker(name string, seq int, inputs map[string]*testWorker, onStop func(*testWorker)) *testWorker {
-	w := &testWorker{name: name, seq: seq, inputs: inputs, stop: make(chan error, 1)}
+// A stubborn worker ignores Kill: only fail stops it.
+func newTestWorker(name string, seq int, inputs map[string]*testWorker, ctx context.Context, stubborn bool, onStop func(*testWorker)) *testWorker {
+	w := &testWorker{name: name, seq: seq, inputs: inputs, ctx: ctx, stop: make(chan error, 1)}
+	dying := w.tomb.Dying()
+	if stubborn {
+		dying = nil
+	}
 	w.tomb.Go(func() error {
 		defer onStop(w)
 		select {
-		case <-w.tomb.Dying():
+		case <-dying:
 			return nil
 		case err := <-w.stop:
 			return err
@@ -59,18 +67,22 @@ func (w *testWorker) fail(err error) {
 // harness makes manifolds whose workers it tracks: how often each started,
 // which worker of each is alive, and whether two were ever alive at once.
 type harness struct {
-	mu      sync.Mutex
-	starts  map[string]int
-	live    map[string]*testWorker
-	doubled []string // manifolds that had two live workers at once
-	startFn map[string]func() error
+	mu       sync.Mutex
+	attempts map[string]int // start func calls, failed ones included
+	starts   map[string]int
+	live     map[string]*testWorker
+	doubled  []string // manifolds that had two live workers at once
+	startFn  map[string]func() error
+	stubborn map[string]bool
 }
 
 func newHarness() *harness {
 	return &harness{
-		starts:  make(map[string]int),
-		live:    make(map[string]*testWorker),
-		startFn: make(map[string]func() error),
+		attempts: make(map[string]int),
+		starts:   make(map[string]int),
+		live:     make(map[string]*testWorker),
+		startFn:  make(map[string]func() error),
+		stubborn: make(map[string]bool),
 	}
 }
 
@@ -81,20 +93,59 @@ func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
 	return dependency.Manifold{
 		Inputs: inputs,
 		Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			seen := make(map[string]*testWorker)
-			for _, input := range inputs {
-				var in *testWorker
-				switch err := get(input, &in); {
-				case err == nil:
-					seen[input] = in
-				case !errors.Is(err, dependency.ErrMissing):
-					return nil, err
-				}
-			}
-			return h.started(name, seen)
+			return h.startTolerant(name, inputs, get, nil)
 		},
 		Output: outputTestWorker,
 	}
+}
+
+// startTolerant is the start of manifold and withContext.
+func (h *harness) startTolerant(name string, inputs []string, get dependency.GetResourceFunc, ctx context.Context) (dependency.Worker, error) {
+	seen := make(map[string]*testWorker)
+	for _, input := range inputs {
+		var in *testWorker
+		switch err := get(input, &in); {
+		case err == nil:
+			seen[input] = in
+		case !errors.Is(err, dependency.ErrMissing):
+			return nil, err
+		}
+	}
+	return h.started(name, seen, ctx)
+}
+
+// withContext returns a manifold like manifold's that uses StartContext;
+// its workers remember the ctx in testWorker.ctx.
+func (h *harness) withContext(name string, inputs ...string) dependency.Manifold {
+	m := h.manifold(name, inputs...)
+	m.Start = nil
+	m.StartContext = func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+		return h.startTolerant(name, inputs, get, ctx)
+	}
+	return m
+}
+
+// blocking returns a manifold whose StartContext counts as an attempt and
+// then blocks until its ctx is done, returning the ctx's error.
+func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
+	return dependency.Manifold{
+		Inputs: inputs,
+		StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+			h.mu.Lock()
+			h.attempts[name]++
+			h.mu.Unlock()
+			<-ctx.Done()
+			return nil, fmt.Errorf("%q start: %w", name, ctx.Err())
+		},
+	}
+}
+
+// ignoreKill makes the workers of name started from now on ignore Kill;
+// only testWorker.fail stops them.
+func (h *harness) ignoreKill(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stubborn[name] = true
 }
 
 // requiring returns a manifold like manifold's, whose start fails with
@@ -110,7 +161,7 @@ func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 			}
 			seen[input] = in
 		}
-		return h.started(name, seen)
+		return h.started(name, seen, nil)
 	}
 	return m
 }
@@ -123,9 +174,10 @@ func (h *harness) failStart(name string, f func() error) {
 	h.startFn[name] = f
 }
 
-func (h *harness) started(name string, inputs map[string]*testWorker) (dependency.Worker, error) {
+func (h *harness) started(name string, inputs map[string]*testWorker, ctx context.Context) (dependency.Worker, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.attempts[name]++
 	if f := h.startFn[name]; f != nil {
 		if err := f(); err != nil {
 			return nil, err
@@ -136,7 +188,7 @@ func (h *harness) started(name string, inputs map[string]*testWorker) (dependenc
 	if old := h.live[name]; old != nil {
 		h.doubled = append(h.doubled, name)
 	}
-	w := newTestWorker(name, h.starts[name], inputs, h.stopped)
+	w := newTestWorker(name, h.starts[name], inputs, ctx, h.stubborn[name], h.stopped)
 	h.live[name] = w
 	return w, nil
 }
@@ -156,6 +208,14 @@ func outputTestWorker(in dependency.Worker, out interface{}) error {
 	}
 	*target = in.(*testWorker)
 	return nil
+}
+
+// attemptCount returns how many times a start func of name was called,
+// failed starts included.
+func (h *harness) attemptCount(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.attempts[name]
 }
 
 // startCount returns how many workers of name have started.
@@ -222,3 +282,49 @@ func withDeadline(t *testing.T, what string, f func()) {
 	}
 }
 
+// eventLog records the events an engine passes to EngineConfig.Observer.
+type eventLog struct {
+	mu     sync.Mutex
+	events []dependency.Event
+}
+
+// observe is an EngineConfig.Observer.
+func (l *eventLog) observe(ev dependency.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+// delays returns the Delay of every EventScheduled of name, in order.
+func (l *eventLog) delays(name string) []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var delays []time.Duration
+	for _, ev := range l.events {
+		if ev.Kind == dependency.EventScheduled && ev.Manifold == name {
+			delays = append(delays, ev.Delay)
+		}
+	}
+	return delays
+}
+
+// expectAttemptAfter advances the bubble's clock by d and fails t unless
+// name's next start is called exactly then: not 1ns before. It must be
+// called inside a synctest bubble.
+func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
+	t.Helper()
+	synctest.Wait()
+	before := h.attemptCount(name)
+	if d > 0 {
+		time.Sleep(d - 1)
+		synctest.Wait()
+		if got := h.attemptCount(name); got != before {
+			t.Fatalf("start %d of %q came before %v", before+1, name, d)
+		}
+		time.Sleep(1)
+		synctest.Wait()
+	}
+	if got := h.attemptCount(name); got != before+1 {
+		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
+	}
+}
