@@ -916,3 +916,46 @@ func TestJitter(t *testing.T) {
 		stopEngine(t, engine, nil)
 	})
 }
+
+func TestZeroBounceDelay(t *testing.T) {
+	t.Run("input starts", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			engine := dependency.NewEngine(nil, time.Second, 0)
+			err := dependency.Install(engine, dependency.Manifolds{
+				"a": h.manifold("a"),
+				"b": h.manifold("b", "a"),
+			})
+			if err != nil {
+				t.Fatalf("Install(a, b) = %v, want nil", err)
+			}
+			synctest.Wait()
+			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != h.worker("a") {
+				t.Errorf("b = %+v, want its first worker, running on a", b)
+			}
+			stopEngine(t, engine, nil)
+		})
+	})
+	t.Run("starting input uninstalled", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			engine := dependency.NewEngine(nil, time.Second, 0)
+			err := dependency.Install(engine, dependency.Manifolds{
+				"a": h.blocking("a"),
+				"b": h.manifold("b", "a"),
+			})
+			if err != nil {
+				t.Fatalf("Install(a, b) = %v, want nil", err)
+			}
+			synctest.Wait()
+			if err := engine.Uninstall("a"); err != nil {
+				t.Fatalf(`Uninstall("a") = %v, want nil`, err)
+			}
+			synctest.Wait()
+			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != nil {
+				t.Errorf("b = %+v, want its first worker, running without a", b)
+			}
+			stopEngine(t, engine, nil)
+		})
+	})
+}

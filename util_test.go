@@ -101,6 +101,7 @@ func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
 
 // startTolerant is the start of manifold and withContext.
 func (h *harness) startTolerant(name string, inputs []string, get dependency.GetResourceFunc, ctx context.Context) (dependency.Worker, error) {
+	h.attempt(name)
 	seen := make(map[string]*testWorker)
 	for _, input := range inputs {
 		var in *testWorker
@@ -131,9 +132,7 @@ func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
 	return dependency.Manifold{
 		Inputs: inputs,
 		StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
-			h.mu.Lock()
-			h.attempts[name]++
-			h.mu.Unlock()
+			h.attempt(name)
 			<-ctx.Done()
 			return nil, fmt.Errorf("%q start: %w", name, ctx.Err())
 		},
@@ -153,6 +152,7 @@ func (h *harness) ignoreKill(name string) {
 func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 	m := h.manifold(name, inputs...)
 	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		h.attempt(name)
 		seen := make(map[string]*testWorker)
 		for _, input := range inputs {
 			var in *testWorker
@@ -177,7 +177,6 @@ func (h *harness) failStart(name string, f func() error) {
 func (h *harness) started(name string, inputs map[string]*testWorker, ctx context.Context) (dependency.Worker, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.attempts[name]++
 	if f := h.startFn[name]; f != nil {
 		if err := f(); err != nil {
 			return nil, err
@@ -208,6 +207,13 @@ func outputTestWorker(in dependency.Worker, out interface{}) error {
 	}
 	*target = in.(*testWorker)
 	return nil
+}
+
+// attempt counts a call of a start func of name.
+func (h *harness) attempt(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempts[name]++
 }
 
 // attemptCount returns how many times a start func of name was called,
@@ -295,35 +301,42 @@ func (l *eventLog) observe(ev dependency.Event) {
 	l.events = append(l.events, ev)
 }
 
-// delays returns the Delay of every EventScheduled of name, in order.
-func (l *eventLog) delays(name string) []time.Duration {
+// of returns the events of kind that name went through, in order.
+func (l *eventLog) of(name string, kind dependency.EventKind) []dependency.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var delays []time.Duration
+	var events []dependency.Event
 	for _, ev := range l.events {
-		if ev.Kind == dependency.EventScheduled && ev.Manifold == name {
-			delays = append(delays, ev.Delay)
+		if ev.Kind == kind && ev.Manifold == name {
+			events = append(events, ev)
 		}
+	}
+	return events
+}
+
+// delays returns the Delay of every EventScheduled of name, in order.
+func (l *eventLog) delays(name string) []time.Duration {
+	var delays []time.Duration
+	for _, ev := range l.of(name, dependency.EventScheduled) {
+		delays = append(delays, ev.Delay)
 	}
 	return delays
 }
 
-// expectAttemptAfter advances the bubble's clock by d and fails t unless
-// name's next start is called exactly then: not 1ns before. It must be
-// called inside a synctest bubble.
+// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
+// unless name's next start is called exactly then: not 1ns before. It must
+// be called inside a synctest bubble.
 func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
 	t.Helper()
 	synctest.Wait()
 	before := h.attemptCount(name)
-	if d > 0 {
-		time.Sleep(d - 1)
-		synctest.Wait()
-		if got := h.attemptCount(name); got != before {
-			t.Fatalf("start %d of %q came before %v", before+1, name, d)
-		}
-		time.Sleep(1)
-		synctest.Wait()
+	time.Sleep(d - 1)
+	synctest.Wait()
+	if got := h.attemptCount(name); got != before {
+		t.Fatalf("start %d of %q came before %v", before+1, name, d)
 	}
+	time.Sleep(1)
+	synctest.Wait()
 	if got := h.attemptCount(name); got != before+1 {
 		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
 	}
