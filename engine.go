@@ -352,6 +352,7 @@ func (e *engine) gotStarted(t startedTicket) {
 	}
 	e.config.Logger.Debugf("%q manifold worker started", n.name)
 	e.bounceDependents(n)
+	e.unblockDependents(n) // those whose bounce left their start due now
 }
 
 // gotStopped applies the restart rules to a stopped worker or failed start.
