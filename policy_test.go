@@ -483,6 +483,36 @@ var requestCases = []struct {
 	},
 }
 
+func TestErrUninstallRemovesManifold(t *testing.T) {
+	for _, tc := range requestCases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness()
+				engine := newEngine(t, dependency.EngineConfig{ErrorDelay: time.Second})
+				mustInstall(t, engine, "a", tc.manifold(h, dependency.ErrUninstall))
+				mustInstall(t, engine, "b", h.manifold("b", "a"))
+				synctest.Wait()
+				tc.request(h, dependency.ErrUninstall)
+				time.Sleep(time.Hour)
+				synctest.Wait()
+				if _, ok := engine.Report().Manifolds["a"]; ok {
+					t.Errorf("Report() lists a after it returned ErrUninstall")
+				}
+				if got := h.attemptCount("a"); got != 1 {
+					t.Errorf("start calls of a = %d, want 1", got)
+				}
+				if b := h.worker("b"); b == nil || b.inputs["a"] != nil {
+					t.Errorf("b = %+v, want running without a", b)
+				}
+				if err := engine.Uninstall("a"); !errors.Is(err, dependency.ErrNotInstalled) {
+					t.Errorf(`Uninstall("a") = %v, want ErrNotInstalled`, err)
+				}
+				stopEngine(t, engine, nil)
+			})
+		})
+	}
+}
+
 func TestErrBounceRestartsAfterBounceDelay(t *testing.T) {
 	for _, tc := range requestCases {
 		t.Run(tc.name, func(t *testing.T) {
