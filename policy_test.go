@@ -202,6 +202,32 @@ func TestBackoffThousandFailures(t *testing.T) {
 }
 
 func TestBackoffHugeFactorNeverNegative(t *testing.T) {
+	t.Run("no error delay", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			var log eventLog
+			engine := newEngine(t, dependency.EngineConfig{BackoffFactor: 1e300, Observer: log.observe})
+			failures := 0
+			h.failStart("a", func() error {
+				if failures == 2000 {
+					return nil
+				}
+				failures++
+				return errFailed
+			})
+			mustInstall(t, engine, "a", h.manifold("a"))
+			synctest.Wait()
+			if got := h.attemptCount("a"); got != 2001 {
+				t.Fatalf("start calls of a = %d, want 2001: 2000 failures, each restarted at once", got)
+			}
+			for n, d := range log.delays("a") {
+				if d != 0 {
+					t.Fatalf("delay %d = %v, want 0", n, d)
+				}
+			}
+			stopEngine(t, engine, nil)
+		})
+	})
 	for _, jitter := range []float64{0, 0.5} {
 		t.Run(fmt.Sprintf("jitter %v", jitter), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
