@@ -141,6 +141,7 @@ func TestBackoffResetsAfterNonFailureStop(t *testing.T) {
 		{"bounce", func(h *harness) {
 			h.worker("b").fail(fmt.Errorf("stale: %w", dependency.ErrBounce))
 		}},
+		{"stopped by the engine", bounceInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
