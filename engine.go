@@ -381,6 +381,7 @@ func (e *engine) gotStopped(t stoppedTicket) {
 		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
 		return
 	case stoppedByEngine:
+		n.failures = 0 // not a failure, whatever err is
 		e.requestStart(n, e.config.bounceDelay(), false)
 	case errors.Is(err, ErrUninstall):
 		e.config.Logger.Infof("%q manifold uninstalled itself", n.name)
