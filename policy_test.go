@@ -925,6 +925,44 @@ func TestEngineFilter(t *testing.T) {
 	}
 }
 
+func TestManifoldFilterDropsStartError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		var log eventLog
+		engine := newEngine(t, dependency.EngineConfig{ErrorDelay: time.Second, BounceDelay: time.Second, Observer: log.observe})
+		a := h.manifold("a")
+		a.Filter = func(error) error { return nil }
+		h.failStart("a", alwaysFail)
+		err := dependency.Install(engine, dependency.Manifolds{
+			"a": a,
+			"b": h.manifold("b", "a"),
+		})
+		if err != nil {
+			t.Fatalf("Install(a, b) = %v, want nil", err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if started := log.of("a", dependency.EventStarted); len(started) != 0 {
+			t.Errorf("a started %d times, want never: its start failed", len(started))
+		}
+		for _, ev := range log.of("a", dependency.EventStopped) {
+			if ev.Err != nil {
+				t.Errorf("a stopped with %v, want nil: the filter dropped its error", ev.Err)
+			}
+		}
+		if got := h.attemptCount("a"); got != 1 {
+			t.Errorf("start calls of a = %d, want 1: a filtered start error is a completion", got)
+		}
+		if got := h.startCount("b"); got != 1 {
+			t.Errorf("starts of b = %d, want 1: a never ran, so b was not bounced", got)
+		}
+		if r := engine.Report().Manifolds["a"]; r.State != dependency.StateStopped || r.Err != nil {
+			t.Errorf("Report() of a = %v, %v; want stopped, no error", r.State, r.Err)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
 func TestJitter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const jitter = 0.25
