@@ -1054,3 +1054,20 @@ func TestZeroBounceDelay(t *testing.T) {
 		})
 	})
 }
+
+func TestEngineFilterPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{
+			IsFatal: func(err error) bool { return errors.Is(err, errFailed) },
+			Filter:  func(err error) error { panic("filter broke") },
+		})
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		h.worker("a").fail(errFailed)
+		var panicked *dependency.PanicError
+		if err := engine.Wait(); !errors.As(err, &panicked) || panicked.Value != "filter broke" {
+			t.Errorf("Wait() = %v, want the filter's panic as a *PanicError", err)
+		}
+	})
+}
