@@ -235,10 +235,7 @@ func (e *engine) waitGoroutines() error {
 // finish records the final report and returns Wait's error.
 // It must only be called from the loop goroutine.
 func (e *engine) finish(timeout error) error {
-	err := joinErrors(e.worst, e.internal, timeout)
-	if err != nil && e.config.Filter != nil {
-		err = e.config.Filter(err)
-	}
+	err := filter(e.config.Filter, joinErrors(e.worst, e.internal, timeout))
 	e.final = e.report()
 	e.final.State = StateStopped
 	e.final.Err = err
