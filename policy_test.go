@@ -676,7 +676,8 @@ func TestStartContextLivesWithWorker(t *testing.T) {
 func TestStopTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := newEngine(t, dependency.EngineConfig{StopTimeout: 5 * time.Second})
+		var log logRecorder
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: 5 * time.Second, Logger: &log})
 		h.ignoreKill("stuck")
 		release := make(chan struct{})
 		err := dependency.Install(engine, dependency.Manifolds{
@@ -717,6 +718,11 @@ func TestStopTimeout(t *testing.T) {
 		}
 		if w := h.worker("fine"); w != nil {
 			t.Errorf("fine still runs after Wait")
+		}
+		for _, name := range []string{`"stuck"`, `"starting"`} {
+			if lines := log.errorsNaming(name); len(lines) != 1 {
+				t.Errorf("ERROR lines naming %s = %q, want one", name, lines)
+			}
 		}
 		h.worker("stuck").fail(nil)
 		close(release)

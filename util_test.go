@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -340,4 +341,32 @@ func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) 
 	if got := h.attemptCount(name); got != before+1 {
 		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
 	}
+}
+
+// logRecorder is a Logger that keeps the lines logged at ERROR.
+type logRecorder struct {
+	mu     sync.Mutex
+	errors []string
+}
+
+func (l *logRecorder) Debugf(string, ...any)   {}
+func (l *logRecorder) Infof(string, ...any)    {}
+func (l *logRecorder) Warningf(string, ...any) {}
+func (l *logRecorder) Errorf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errors = append(l.errors, fmt.Sprintf(format, args...))
+}
+
+// errorsNaming returns the ERROR lines that contain word.
+func (l *logRecorder) errorsNaming(word string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var lines []string
+	for _, line := range l.errors {
+		if strings.Contains(line, word) {
+			lines = append(lines, line)
+		}
+	}
+	return lines
 }
