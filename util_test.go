@@ -1,10 +1,12 @@
 package dependency_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -29,17 +31,23 @@ type testWorker struct {
 	name   string
 	seq    int                    // this worker's start number for its manifold, from 1
 	inputs map[string]*testWorker // the running input workers its start got
+	ctx    context.Context        // the StartContext ctx its start got; nil for Start
 	tomb   tomb.Tomb
 	stop   chan error
 }
 
 // newTestWorker starts a worker that calls onStop just before Wait returns.
-func newTestWorker(name string, seq int, inputs map[string]*testWorker, onStop func(*testWorker)) *testWorker {
-	w := &testWorker{name: name, seq: seq, inputs: inputs, stop: make(chan error, 1)}
+// A stubborn worker ignores Kill: only fail stops it.
+func newTestWorker(name string, seq int, inputs map[string]*testWorker, ctx context.Context, stubborn bool, onStop func(*testWorker)) *testWorker {
+	w := &testWorker{name: name, seq: seq, inputs: inputs, ctx: ctx, stop: make(chan error, 1)}
+	dying := w.tomb.Dying()
+	if stubborn {
+		dying = nil
+	}
 	w.tomb.Go(func() error {
 		defer onStop(w)
 		select {
-		case <-w.tomb.Dying():
+		case <-dying:
 			return nil
 		case err := <-w.stop:
 			return err
@@ -102,6 +110,7 @@ type harness struct {
 	inputs   map[string][]string // declared inputs of each manifold made
 	doubled  []string            // manifolds that had two live workers at once
 	startFn  map[string]func() error
+	stubborn map[string]bool // manifolds whose workers ignore Kill
 }
 
 func newHarness() *harness {
@@ -111,6 +120,7 @@ func newHarness() *harness {
 		live:     make(map[string]*testWorker),
 		inputs:   make(map[string][]string),
 		startFn:  make(map[string]func() error),
+		stubborn: make(map[string]bool),
 	}
 }
 
@@ -124,21 +134,58 @@ func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
 	return dependency.Manifold{
 		Inputs: inputs,
 		Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			h.attempted(name)
-			seen := make(map[string]*testWorker)
-			for _, input := range inputs {
-				var in *testWorker
-				switch err := get(input, &in); {
-				case err == nil:
-					seen[input] = in
-				case !errors.Is(err, dependency.ErrMissing):
-					return nil, err
-				}
-			}
-			return h.started(name, seen)
+			return h.startTolerant(name, inputs, get, nil)
 		},
 		Output: outputTestWorker,
 	}
+}
+
+// startTolerant is the start of manifold and withContext.
+func (h *harness) startTolerant(name string, inputs []string, get dependency.GetResourceFunc, ctx context.Context) (dependency.Worker, error) {
+	h.attempted(name)
+	seen := make(map[string]*testWorker)
+	for _, input := range inputs {
+		var in *testWorker
+		switch err := get(input, &in); {
+		case err == nil:
+			seen[input] = in
+		case !errors.Is(err, dependency.ErrMissing):
+			return nil, err
+		}
+	}
+	return h.started(name, seen, ctx)
+}
+
+// withContext returns a manifold like manifold's that uses StartContext;
+// its workers remember the ctx in testWorker.ctx.
+func (h *harness) withContext(name string, inputs ...string) dependency.Manifold {
+	m := h.manifold(name, inputs...)
+	m.Start = nil
+	m.StartContext = func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+		return h.startTolerant(name, inputs, get, ctx)
+	}
+	return m
+}
+
+// blocking returns a manifold whose StartContext counts as an attempt and
+// then blocks until its ctx is done, returning the ctx's error.
+func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
+	return dependency.Manifold{
+		Inputs: inputs,
+		StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+			h.attempted(name)
+			<-ctx.Done()
+			return nil, fmt.Errorf("%q start: %w", name, ctx.Err())
+		},
+	}
+}
+
+// ignoreKill makes the workers of name started from now on ignore Kill;
+// only testWorker.fail stops them.
+func (h *harness) ignoreKill(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stubborn[name] = true
 }
 
 // requiring returns a manifold like manifold's, whose start fails with
@@ -155,7 +202,7 @@ func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 			}
 			seen[input] = in
 		}
-		return h.started(name, seen)
+		return h.started(name, seen, nil)
 	}
 	return m
 }
@@ -174,7 +221,7 @@ func (h *harness) attempted(name string) {
 	h.attempts[name]++
 }
 
-func (h *harness) started(name string, inputs map[string]*testWorker) (dependency.Worker, error) {
+func (h *harness) started(name string, inputs map[string]*testWorker, ctx context.Context) (dependency.Worker, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if f := h.startFn[name]; f != nil {
@@ -187,7 +234,7 @@ func (h *harness) started(name string, inputs map[string]*testWorker) (dependenc
 	if old := h.live[name]; old != nil {
 		h.doubled = append(h.doubled, name)
 	}
-	w := newTestWorker(name, h.starts[name], inputs, h.stopped)
+	w := newTestWorker(name, h.starts[name], inputs, ctx, h.stubborn[name], h.stopped)
 	h.live[name] = w
 	return w, nil
 }
@@ -356,6 +403,19 @@ func (r *logRecorder) add(level, format string, args []any) {
 	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
 }
 
+// errorsNaming returns the ERROR lines that contain word.
+func (r *logRecorder) errorsNaming(word string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lines []string
+	for _, line := range r.lines {
+		if line.level == "ERROR" && strings.Contains(line.text, word) {
+			lines = append(lines, line.text)
+		}
+	}
+	return lines
+}
+
 // take returns the lines written since the last take, and forgets them.
 func (r *logRecorder) take() []logLine {
 	r.mu.Lock()
@@ -389,4 +449,58 @@ func (r *record[T]) len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.items)
+}
+
+// eventLog records the events an engine passes to EngineConfig.Observer.
+type eventLog struct {
+	mu     sync.Mutex
+	events []dependency.Event
+}
+
+// observe is an EngineConfig.Observer.
+func (l *eventLog) observe(ev dependency.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+// of returns the events of kind that name went through, in order.
+func (l *eventLog) of(name string, kind dependency.EventKind) []dependency.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var events []dependency.Event
+	for _, ev := range l.events {
+		if ev.Kind == kind && ev.Manifold == name {
+			events = append(events, ev)
+		}
+	}
+	return events
+}
+
+// delays returns the Delay of every EventScheduled of name, in order.
+func (l *eventLog) delays(name string) []time.Duration {
+	var delays []time.Duration
+	for _, ev := range l.of(name, dependency.EventScheduled) {
+		delays = append(delays, ev.Delay)
+	}
+	return delays
+}
+
+// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
+// unless name's next start is called exactly then: not 1ns before. It must
+// be called inside a synctest bubble.
+func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
+	t.Helper()
+	synctest.Wait()
+	before := h.attemptCount(name)
+	time.Sleep(d - 1)
+	synctest.Wait()
+	if got := h.attemptCount(name); got != before {
+		t.Fatalf("start %d of %q came before %v", before+1, name, d)
+	}
+	time.Sleep(1)
+	synctest.Wait()
+	if got := h.attemptCount(name); got != before+1 {
+		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
+	}
 }
