@@ -176,7 +176,7 @@ func (e *engine) Report() Report {
 	case e.reports <- reportTicket{reply}:
 		return addWorkerReports(<-reply)
 	case <-e.tomb.Dead():
-		return e.final
+		return e.final.clone() // each caller may change its own
 	}
 }
 
