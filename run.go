@@ -15,7 +15,7 @@ import (
 func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
 	worker, err := start(m, ctx, get)
-	if err == nil {
+	if worker != nil { // else the start failed, or Filter dropped its error
 		select {
 		case e.started <- startedTicket{n, worker}:
 		case <-e.abandoned:
@@ -32,6 +32,7 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 
 // start calls the manifold's start func and expires the getter when it
 // returns. A panic, or a nil worker without an error, becomes the error.
+// It returns either a worker or the filtered error, which may be nil.
 func start(m Manifold, ctx context.Context, get *getter) (worker Worker, err error) {
 	defer get.expire()
 	defer func() {
