@@ -292,6 +292,9 @@ func (e *engine) stopTimedOut() error {
 			e.config.Logger.Errorf("%q manifold worker did not stop within %v; abandoned", name, e.config.StopTimeout)
 		}
 	}
+	if len(stuck) == 0 {
+		return failure(ErrStopTimeout, "worker Kill calls did not return within %v", e.config.StopTimeout)
+	}
 	slices.Sort(stuck)
 	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, quoteAll(stuck, ", "))
 }
@@ -358,12 +361,12 @@ func (e *engine) gotStarted(t startedTicket) {
 // It must only be called from the loop goroutine.
 func (e *engine) gotStopped(t stoppedTicket) {
 	n, err := t.node, t.err
+	e.live-- // every start goroutine sends exactly one stoppedTicket
 	if n.state != starting && n.state != running {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
 	}
 	ran, stoppedByEngine := n.state == running, n.stopping
-	e.live--
 	n.setIdle()
 	if err != nil {
 		n.err = err

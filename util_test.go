@@ -221,4 +221,3 @@ func withDeadline(t *testing.T, what string, f func()) {
 		t.Fatalf("%s did not return within 30s", what)
 	}
 }
-
