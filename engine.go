@@ -76,6 +76,7 @@ type engine struct {
 	// Owned by loop: read and written only on the loop goroutine.
 	nodes    map[string]*node // installed manifolds, and names still referred to
 	timers   timerQueue       // delayed starts
+	kills    []Worker         // to kill once the current message is handled
 	live     int              // start goroutines that have not reported their stop
 	dying    bool             // no new starts; the loop ends when live is 0
 	worst    error            // the fatal error Wait will return
@@ -207,6 +208,7 @@ func (e *engine) loop() error {
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}
+		e.flushKills()
 	}
 	return e.finish(e.waitGoroutines())
 }
@@ -536,15 +538,37 @@ func (e *engine) unblockDependents(n *node) {
 	}
 }
 
-// kill asks w to stop on a goroutine of its own, so that a Kill that blocks
-// cannot stall the loop. It must only be called from the loop goroutine.
+// kill asks w to stop once the loop has handled the current message; see
+// flushKills. It must only be called from the loop goroutine.
 func (e *engine) kill(w Worker) {
+	e.kills = append(e.kills, w)
+}
+
+// flushKills asks the workers collected by kill to stop, on a goroutine of
+// its own so that a Kill that blocks cannot stall the loop. One goroutine
+// per message, not per worker, keeps stopping thousands of workers cheap; a
+// Kill that blocks (breaking the Worker contract) delays only the kills
+// after it from the same message. It must only be called from the loop
+// goroutine.
+func (e *engine) flushKills() {
+	if len(e.kills) == 0 {
+		return
+	}
+	kills := e.kills
+	e.kills = nil
 	e.goroutines.Add(1)
 	go func() {
 		defer e.goroutines.Done()
-		defer func() { _ = recover() }() // a panicking Kill changes nothing: Wait decides
-		w.Kill()
+		for _, w := range kills {
+			killQuietly(w)
+		}
 	}()
+}
+
+// killQuietly kills w; a panicking Kill changes nothing: Wait decides.
+func killQuietly(w Worker) {
+	defer func() { _ = recover() }()
+	w.Kill()
 }
 
 // observe passes ev to the configured observer, if any, recovering a panic.
