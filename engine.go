@@ -40,9 +40,7 @@ func New(config EngineConfig) (Engine, error) {
 		install:   make(chan installTicket),
 		uninstall: make(chan uninstallTicket),
 		reports:   make(chan reportTicket),
-		started:   make(chan startedTicket),
-		stopped:   make(chan stoppedTicket),
-		abandoned: make(chan struct{}),
+		inbox:     runInbox{bell: make(chan struct{}, 1)},
 		nodes:     make(map[string]*node),
 	}
 	e.tomb.Go(e.loop)
@@ -58,12 +56,7 @@ type engine struct {
 	install   chan installTicket
 	uninstall chan uninstallTicket
 	reports   chan reportTicket
-	started   chan startedTicket
-	stopped   chan stoppedTicket
-
-	// abandoned is closed when the loop returns, so that goroutines
-	// outliving it (after StopTimeout) never block on a send.
-	abandoned chan struct{}
+	inbox     runInbox // what start goroutines report
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
@@ -100,19 +93,6 @@ type uninstallTicket struct {
 // reportTicket asks the loop for a report.
 type reportTicket struct {
 	reply chan Report
-}
-
-// startedTicket tells the loop that a start func returned a worker.
-type startedTicket struct {
-	node   *node
-	worker Worker
-}
-
-// stoppedTicket tells the loop that a start failed or a worker stopped. It
-// is the last message of every start goroutine.
-type stoppedTicket struct {
-	node *node
-	err  error
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -184,7 +164,7 @@ func (e *engine) Report() Report {
 // loop serves the tickets until the engine has stopped and every worker has
 // reported its stop.
 func (e *engine) loop() error {
-	defer close(e.abandoned)
+	defer e.abandonReports()
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
@@ -199,10 +179,8 @@ func (e *engine) loop() error {
 			t.reply <- e.gotUninstall(t.name)
 		case t := <-e.reports:
 			t.reply <- e.report()
-		case t := <-e.started:
-			e.gotStarted(t)
-		case t := <-e.stopped:
-			e.gotStopped(t)
+		case <-e.inbox.bell:
+			e.gotReports(e.inbox.take())
 		case <-e.timers.fired(timer):
 			e.gotTimer()
 		case <-e.stopDue:
@@ -334,18 +312,42 @@ func (e *engine) gotUninstall(name string) error {
 	return nil
 }
 
+// gotReports handles the reports of start goroutines, in order. It must
+// only be called from the loop goroutine.
+func (e *engine) gotReports(reports []runReport) {
+	for _, r := range reports {
+		if r.stopped {
+			e.gotStopped(r.node, r.err)
+		} else {
+			e.gotStarted(r.node, r.worker)
+		}
+	}
+}
+
+// abandonReports makes start goroutines that report after the loop
+// returned (after StopTimeout) kill their worker themselves, and kills the
+// workers whose start the loop never took in; like them, these goroutines
+// are abandoned. It must only be called from the loop goroutine, as it
+// returns.
+func (e *engine) abandonReports() {
+	for _, r := range e.inbox.close() {
+		if !r.stopped {
+			go killQuietly(r.worker)
+		}
+	}
+}
+
 // gotStarted makes the worker current and bounces the dependents, unless
 // the worker must stop at once. It must only be called from the loop
 // goroutine.
-func (e *engine) gotStarted(t startedTicket) {
-	n := t.node
+func (e *engine) gotStarted(n *node, worker Worker) {
 	if n.state != starting {
 		e.failInternal("%q manifold started a worker while %v", n.name, n.state)
-		e.kill(t.worker)
+		e.kill(worker)
 		return
 	}
 	n.state = running
-	n.worker = t.worker
+	n.worker = worker
 	n.startCount++
 	n.startedAt = time.Now()
 	n.err = nil
@@ -361,9 +363,8 @@ func (e *engine) gotStarted(t startedTicket) {
 
 // gotStopped applies the restart rules to a stopped worker or failed start.
 // It must only be called from the loop goroutine.
-func (e *engine) gotStopped(t stoppedTicket) {
-	n, err := t.node, t.err
-	e.live-- // every start goroutine sends exactly one stoppedTicket
+func (e *engine) gotStopped(n *node, err error) {
+	e.live-- // every start goroutine reports its stop exactly once
 	if n.state != starting && n.state != running {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
