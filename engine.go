@@ -62,9 +62,9 @@ type engine struct {
 	// returns only after they have finished.
 	goroutines sync.WaitGroup
 
-	// final is the report of the stopped engine, set once by the loop
-	// before it returns.
-	final Report
+	// final is the report of the stopped engine, built by finalReport.
+	final     Report
+	finalOnce sync.Once
 
 	// Owned by loop: read and written only on the loop goroutine.
 	nodes    map[string]*node // installed manifolds, and names still referred to
@@ -157,7 +157,7 @@ func (e *engine) Report() Report {
 	case e.reports <- reportTicket{reply}:
 		return addWorkerReports(<-reply)
 	case <-e.tomb.Dead():
-		return e.final
+		return e.finalReport()
 	}
 }
 
@@ -212,17 +212,27 @@ func (e *engine) waitGoroutines() error {
 	}
 }
 
-// finish records the final report and returns Wait's error.
-// It must only be called from the loop goroutine.
+// finish returns Wait's error. It must only be called from the loop
+// goroutine.
 func (e *engine) finish(timeout error) error {
 	err := joinErrors(e.worst, e.internal, timeout)
 	if err != nil && e.config.Filter != nil {
 		err = e.config.Filter(err)
 	}
-	e.final = e.report()
-	e.final.State = StateStopped
-	e.final.Err = err
 	return err
+}
+
+// finalReport returns the report of the stopped engine, with Wait's error.
+// It reads the loop's state, which is safe once the loop has returned:
+// nothing changes that state any more. Built on the first call, it costs
+// nothing to an engine whose last report nobody asks for.
+func (e *engine) finalReport() Report {
+	e.finalOnce.Do(func() {
+		e.final = e.report()
+		e.final.State = StateStopped
+		e.final.Err = e.tomb.Err()
+	})
+	return e.final
 }
 
 // stop makes err (if not nil) a candidate for Wait's error and shuts the
@@ -289,11 +299,12 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	if err != nil {
 		return err
 	}
-	for _, nm := range ordered {
-		e.add(nm.name, nm.manifold)
+	nodes := make([]*node, len(ordered))
+	for i, nm := range ordered {
+		nodes[i] = e.add(nm.name, nm.manifold)
 	}
-	for _, nm := range ordered {
-		e.requestStart(e.nodes[nm.name], 0, false)
+	for _, n := range nodes {
+		e.requestStart(n, 0, false)
 	}
 	return nil
 }
@@ -357,7 +368,7 @@ func (e *engine) gotStarted(n *node, worker Worker) {
 		e.kill(n.worker)
 		return
 	}
-	e.config.Logger.Debugf("%q manifold worker started", n.name)
+	e.debugf("%q manifold worker started", n.name)
 	e.bounceDependents(n)
 }
 
@@ -490,7 +501,7 @@ func (e *engine) tryLaunch(n *node) {
 	}
 	e.live++
 	e.goroutines.Add(1)
-	e.config.Logger.Debugf("%q manifold worker starting", n.name)
+	e.debugf("%q manifold worker starting", n.name)
 	go e.run(n, n.manifold, ctx, newGetter(n))
 }
 
@@ -570,6 +581,22 @@ func (e *engine) flushKills() {
 func killQuietly(w Worker) {
 	defer func() { _ = recover() }()
 	w.Kill()
+}
+
+// debugf logs a DEBUG line naming a manifold. It asks the logger first,
+// when the logger can say, so that starting and stopping thousands of
+// workers does not box their names for lines nobody reads.
+func (e *engine) debugf(format, name string) {
+	if logger, ok := e.config.Logger.(debugEnabler); ok && !logger.IsDebugEnabled() {
+		return
+	}
+	e.config.Logger.Debugf(format, name)
+}
+
+// debugEnabler is implemented by loggers, loggo's among them, that say
+// whether they want DEBUG lines.
+type debugEnabler interface {
+	IsDebugEnabled() bool
 }
 
 // observe passes ev to the configured observer, if any, recovering a panic.
