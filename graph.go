@@ -151,7 +151,7 @@ func (e *engine) forgetIfUnused(n *node) {
 // called from the loop goroutine.
 func (e *engine) planInstall(batch []namedManifold) ([]namedManifold, error) {
 	members := make(map[string]int, len(batch))
-	batchDependents := make(map[string][]string)
+	batchDependents := make(map[string][]string, len(batch))
 	for i, nm := range batch {
 		if n := e.nodes[nm.name]; n != nil && n.installed {
 			return nil, fmt.Errorf("%q %w", nm.name, ErrAlreadyInstalled)
