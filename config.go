@@ -108,7 +108,7 @@ func invalidField(field, format string, args ...any) error {
 // failure (n >= 1), backed off, capped and jittered.
 func (config EngineConfig) errorDelay(n int) time.Duration {
 	d := float64(config.ErrorDelay)
-	if config.BackoffFactor > 1 && n > 1 {
+	if d > 0 && config.BackoffFactor > 1 && n > 1 { // 0 * +Inf would be NaN
 		d *= math.Pow(config.BackoffFactor, float64(n-1))
 	}
 	if config.MaxDelay > 0 && d > float64(config.MaxDelay) {

@@ -215,11 +215,7 @@ func (e *engine) waitGoroutines() error {
 // finish returns Wait's error. It must only be called from the loop
 // goroutine.
 func (e *engine) finish(timeout error) error {
-	err := joinErrors(e.worst, e.internal, timeout)
-	if err != nil && e.config.Filter != nil {
-		err = e.config.Filter(err)
-	}
-	return err
+	return filter(e.config.Filter, joinErrors(e.worst, e.internal, timeout))
 }
 
 // finalReport returns the report of the stopped engine, with Wait's error.
@@ -370,6 +366,7 @@ func (e *engine) gotStarted(n *node, worker Worker) {
 	}
 	e.debugf("%q manifold worker started", n.name)
 	e.bounceDependents(n)
+	e.unblockDependents(n) // those whose bounce left their start due now
 }
 
 // gotStopped applies the restart rules to a stopped worker or failed start.
@@ -397,6 +394,7 @@ func (e *engine) gotStopped(n *node, err error) {
 		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
 		return
 	case stoppedByEngine:
+		n.failures = 0 // not a failure, whatever err is
 		e.requestStart(n, e.config.bounceDelay(), false)
 	case errors.Is(err, ErrUninstall):
 		e.config.Logger.Infof("%q manifold uninstalled itself", n.name)
@@ -458,7 +456,8 @@ func (e *engine) gotTimer() {
 }
 
 // requestStart asks for n's worker to start after delay. A pending start
-// keeps the later of its own due time and the new one; a starting or running
+// keeps the later of its own due time and the new one, and a start already
+// due launches if no input holds it back any more; a starting or running
 // worker is left alone: it restarts when it stops. It must only be called
 // from the loop goroutine.
 func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
@@ -471,6 +470,9 @@ func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
 		return
 	case scheduled, waiting:
 		if !due.After(n.due) {
+			if n.state == waiting {
+				e.tryLaunch(n) // the input that held it back may have started
+			}
 			return
 		}
 	}

@@ -133,6 +133,7 @@ func (e *engine) remove(n *node) {
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
 	e.config.Logger.Debugf("%q manifold uninstalled", n.name)
 	e.bounceDependents(n)
+	e.unblockDependents(n)
 	e.forgetIfUnused(n)
 }
 

@@ -16,7 +16,7 @@ import (
 func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
 	worker, err := start(m, ctx, get)
-	if err == nil {
+	if worker != nil { // else the start failed, or Filter dropped its error
 		if !e.inbox.send(runReport{node: n, worker: worker}) {
 			worker.Kill() // the loop has returned: nobody else will
 			return
@@ -88,6 +88,7 @@ func (in *runInbox) close() []runReport {
 
 // start calls the manifold's start func and expires the getter when it
 // returns. A panic, or a nil worker without an error, becomes the error.
+// It returns either a worker or the filtered error, which may be nil.
 func start(m Manifold, ctx context.Context, get *getter) (worker Worker, err error) {
 	defer get.expire()
 	defer func() {
