@@ -138,7 +138,9 @@ func BenchmarkEngines(b *testing.B) {
 
 // BenchmarkMemory runs n independent manifolds and measures what each idle
 // running manifold holds, bytes of heap and stack and goroutines, against n
-// workers of the floor.
+// workers of the floor. The runtime sizes new stacks from what it last saw
+// and shrinks them only at GC, so the stack part depends on its history:
+// run with GODEBUG=adaptivestackstart=0 to compare both at 2 KiB stacks.
 func BenchmarkMemory(b *testing.B) {
 	const n = 10_000
 	manifolds, counter := benchManifolds(n, func(int) []string { return nil })
