@@ -157,7 +157,7 @@ func (e *engine) Report() Report {
 	case e.reports <- reportTicket{reply}:
 		return addWorkerReports(<-reply)
 	case <-e.tomb.Dead():
-		return e.finalReport()
+		return e.finalReport().clone() // each caller may change its own
 	}
 }
 
@@ -456,8 +456,7 @@ func (e *engine) gotTimer() {
 }
 
 // requestStart asks for n's worker to start after delay. A pending start
-// keeps the later of its own due time and the new one, and a start already
-// due launches if no input holds it back any more; a starting or running
+// keeps the later of its own due time and the new one; a starting or running
 // worker is left alone: it restarts when it stops. It must only be called
 // from the loop goroutine.
 func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
@@ -470,9 +469,6 @@ func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
 		return
 	case scheduled, waiting:
 		if !due.After(n.due) {
-			if n.state == waiting {
-				e.tryLaunch(n) // the input that held it back may have started
-			}
 			return
 		}
 	}

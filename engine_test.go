@@ -610,3 +610,28 @@ func checkQuiet(t *testing.T, lines []logLine, want int) {
 		t.Errorf("%d lines at WARNING or ERROR, want %d; got %q", loud, want, lines)
 	}
 }
+
+// A start held back by an input whose start is in flight launches when that
+// input starts, also with no bounce delay and no time passing.
+func TestHeldStartLaunchesWhenInputStartsWithoutBounceDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		gate := make(chan struct{})
+		mustInstall(t, engine, "a", gateStart(h.manifold("a"), gate))
+		mustInstall(t, engine, "b", h.manifold("b", "a"))
+		synctest.Wait()
+		if n := h.startCount("b"); n != 0 {
+			t.Fatalf("starts of \"b\" while \"a\" starts = %d, want 0", n)
+		}
+		close(gate)
+		synctest.Wait()
+		if n := h.startCount("b"); n != 1 {
+			t.Errorf("starts of \"b\" after \"a\" started = %d, want 1", n)
+		}
+		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
+			t.Errorf("b = %v, want running on a's worker", b)
+		}
+		stopEngine(t, engine, nil)
+	})
+}

@@ -1077,3 +1077,34 @@ func TestEngineFilterPanic(t *testing.T) {
 		}
 	})
 }
+
+// A panic in IsFatal counts the error as fatal, and one in WorstError keeps
+// the first fatal error: neither crashes the process.
+func TestPanickingIsFatalAndWorstError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		var log logRecorder
+		engine, err := dependency.New(dependency.EngineConfig{
+			IsFatal:    func(err error) bool { panic("no opinion") },
+			WorstError: func(err0, err1 error) error { panic("no choice") },
+			Logger:     &log,
+		})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		h.ignoreKill("b") // so that it fails after the engine began to stop
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b"))
+		synctest.Wait()
+		first, second := errors.New("first"), errors.New("second")
+		h.worker("a").fail(first)
+		synctest.Wait()
+		h.worker("b").fail(second)
+		if err := engine.Wait(); err != first {
+			t.Errorf("Wait() = %v, want %v", err, first)
+		}
+		if lines := log.errorsNaming("panicked"); len(lines) != 3 {
+			t.Errorf("ERROR lines naming the panics = %q, want 3 (IsFatal twice, WorstError once)", lines)
+		}
+	})
+}
