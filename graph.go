@@ -103,8 +103,9 @@ func (e *engine) nodeFor(name string) *node {
 
 // add records an installed manifold and links it to its inputs. A node
 // whose old worker is still stopping after Uninstall keeps that worker
-// until it stops. It must only be called from the loop goroutine.
-func (e *engine) add(name string, m Manifold) {
+// until it stops. It returns the node. It must only be called from the loop
+// goroutine.
+func (e *engine) add(name string, m Manifold) *node {
 	n := e.nodeFor(name)
 	n.manifold, n.installed = m, true
 	n.failures, n.failedAt, n.startCount, n.startedAt, n.err = 0, nil, 0, time.Time{}, nil
@@ -115,6 +116,7 @@ func (e *engine) add(name string, m Manifold) {
 		n.inputs[i] = input
 	}
 	e.observe(Event{Kind: EventInstalled, Manifold: name})
+	return n
 }
 
 // remove uninstalls n: it stops its worker, unlinks it from its inputs and
@@ -150,7 +152,7 @@ func (e *engine) forgetIfUnused(n *node) {
 // called from the loop goroutine.
 func (e *engine) planInstall(batch []namedManifold) ([]namedManifold, error) {
 	members := make(map[string]int, len(batch))
-	batchDependents := make(map[string][]string)
+	batchDependents := make(map[string][]string, len(batch))
 	for i, nm := range batch {
 		if n := e.nodes[nm.name]; n != nil && n.installed {
 			return nil, fmt.Errorf("%q %w", nm.name, ErrAlreadyInstalled)
