@@ -44,9 +44,6 @@ const chaosQuietStep = 4*time.Second + chaosTick
 // something happens.
 const chaosTick = 10 * time.Millisecond
 
-// errFatal is the error the campaign's IsFatal accepts.
-var errFatal = errors.New("fatal worker error")
-
 // TestChaos drives random graphs through thousands of random faults on the
 // fake clock and checks the engine's invariants after every step. A failure
 // names its seed; `go test -run TestChaos -chaos.seed N` replays it.

@@ -414,11 +414,3 @@ func (w *chaosWorker) run() {
 
 func (w *chaosWorker) Kill()       { w.killOnce.Do(func() { close(w.kill) }) }
 func (w *chaosWorker) Wait() error { <-w.done; return w.err }
-
-// discard is a Logger that drops every line.
-type discard struct{}
-
-func (discard) Debugf(string, ...any)   {}
-func (discard) Infof(string, ...any)    {}
-func (discard) Warningf(string, ...any) {}
-func (discard) Errorf(string, ...any)   {}

@@ -108,7 +108,7 @@ func invalidField(field, format string, args ...any) error {
 // failure (n >= 1), backed off, capped and jittered.
 func (config EngineConfig) errorDelay(n int) time.Duration {
 	d := float64(config.ErrorDelay)
-	if config.BackoffFactor > 1 && n > 1 {
+	if d > 0 && config.BackoffFactor > 1 && n > 1 { // 0 * +Inf would be NaN
 		d *= math.Pow(config.BackoffFactor, float64(n-1))
 	}
 	if config.MaxDelay > 0 && d > float64(config.MaxDelay) {
@@ -134,18 +134,35 @@ func (config EngineConfig) jitter(d float64) time.Duration {
 	return time.Duration(d)
 }
 
-// isFatal reports whether err must stop the engine.
-func (config EngineConfig) isFatal(err error) bool {
-	return err != nil && config.IsFatal != nil && config.IsFatal(err)
+// isFatal reports whether err must stop the engine. A panic in IsFatal is
+// logged and counts as fatal: the engine cannot tell, and must not crash.
+func (config EngineConfig) isFatal(err error) (fatal bool) {
+	if err == nil || config.IsFatal == nil {
+		return false
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			config.Logger.Errorf("IsFatal panicked on %q: %v", err, v)
+			fatal = true
+		}
+	}()
+	return config.IsFatal(err)
 }
 
-// worse returns the fatal error to keep when err arrives after worst.
-func (config EngineConfig) worse(worst, err error) error {
+// worse returns the fatal error to keep when err arrives after worst. A
+// panic in WorstError is logged and keeps worst.
+func (config EngineConfig) worse(worst, err error) (kept error) {
 	switch {
 	case worst == nil:
 		return err
 	case config.WorstError == nil:
 		return worst
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			config.Logger.Errorf("WorstError panicked on %q and %q: %v", worst, err, v)
+			kept = worst
+		}
+	}()
 	return config.WorstError(worst, err)
 }

@@ -40,9 +40,7 @@ func New(config EngineConfig) (Engine, error) {
 		install:   make(chan installTicket),
 		uninstall: make(chan uninstallTicket),
 		reports:   make(chan reportTicket),
-		started:   make(chan startedTicket),
-		stopped:   make(chan stoppedTicket),
-		abandoned: make(chan struct{}),
+		inbox:     runInbox{bell: make(chan struct{}, 1)},
 		nodes:     make(map[string]*node),
 	}
 	e.tomb.Go(e.loop)
@@ -58,24 +56,20 @@ type engine struct {
 	install   chan installTicket
 	uninstall chan uninstallTicket
 	reports   chan reportTicket
-	started   chan startedTicket
-	stopped   chan stoppedTicket
-
-	// abandoned is closed when the loop returns, so that goroutines
-	// outliving it (after StopTimeout) never block on a send.
-	abandoned chan struct{}
+	inbox     runInbox // what start goroutines report
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
 	goroutines sync.WaitGroup
 
-	// final is the report of the stopped engine, set once by the loop
-	// before it returns.
-	final Report
+	// final is the report of the stopped engine, built by finalReport.
+	final     Report
+	finalOnce sync.Once
 
 	// Owned by loop: read and written only on the loop goroutine.
 	nodes    map[string]*node // installed manifolds, and names still referred to
 	timers   timerQueue       // delayed starts
+	kills    []Worker         // to kill once the current message is handled
 	live     int              // start goroutines that have not reported their stop
 	dying    bool             // no new starts; the loop ends when live is 0
 	worst    error            // the fatal error Wait will return
@@ -99,19 +93,6 @@ type uninstallTicket struct {
 // reportTicket asks the loop for a report.
 type reportTicket struct {
 	reply chan Report
-}
-
-// startedTicket tells the loop that a start func returned a worker.
-type startedTicket struct {
-	node   *node
-	worker Worker
-}
-
-// stoppedTicket tells the loop that a start failed or a worker stopped. It
-// is the last message of every start goroutine.
-type stoppedTicket struct {
-	node *node
-	err  error
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -176,14 +157,14 @@ func (e *engine) Report() Report {
 	case e.reports <- reportTicket{reply}:
 		return addWorkerReports(<-reply)
 	case <-e.tomb.Dead():
-		return e.final
+		return e.finalReport().clone() // each caller may change its own
 	}
 }
 
 // loop serves the tickets until the engine has stopped and every worker has
 // reported its stop.
 func (e *engine) loop() error {
-	defer close(e.abandoned)
+	defer e.abandonReports()
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
@@ -198,15 +179,14 @@ func (e *engine) loop() error {
 			t.reply <- e.gotUninstall(t.name)
 		case t := <-e.reports:
 			t.reply <- e.report()
-		case t := <-e.started:
-			e.gotStarted(t)
-		case t := <-e.stopped:
-			e.gotStopped(t)
+		case <-e.inbox.bell:
+			e.gotReports(e.inbox.take())
 		case <-e.timers.fired(timer):
 			e.gotTimer()
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}
+		e.flushKills()
 	}
 	return e.finish(e.waitGoroutines())
 }
@@ -232,17 +212,23 @@ func (e *engine) waitGoroutines() error {
 	}
 }
 
-// finish records the final report and returns Wait's error.
-// It must only be called from the loop goroutine.
+// finish returns Wait's error. It must only be called from the loop
+// goroutine.
 func (e *engine) finish(timeout error) error {
-	err := joinErrors(e.worst, e.internal, timeout)
-	if err != nil && e.config.Filter != nil {
-		err = e.config.Filter(err)
-	}
-	e.final = e.report()
-	e.final.State = StateStopped
-	e.final.Err = err
-	return err
+	return filter(e.config.Filter, joinErrors(e.worst, e.internal, timeout))
+}
+
+// finalReport returns the report of the stopped engine, with Wait's error.
+// It reads the loop's state, which is safe once the loop has returned:
+// nothing changes that state any more. Built on the first call, it costs
+// nothing to an engine whose last report nobody asks for.
+func (e *engine) finalReport() Report {
+	e.finalOnce.Do(func() {
+		e.final = e.report()
+		e.final.State = StateStopped
+		e.final.Err = e.tomb.Err()
+	})
+	return e.final
 }
 
 // stop makes err (if not nil) a candidate for Wait's error and shuts the
@@ -309,11 +295,12 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	if err != nil {
 		return err
 	}
-	for _, nm := range ordered {
-		e.add(nm.name, nm.manifold)
+	nodes := make([]*node, len(ordered))
+	for i, nm := range ordered {
+		nodes[i] = e.add(nm.name, nm.manifold)
 	}
-	for _, nm := range ordered {
-		e.requestStart(e.nodes[nm.name], 0, false)
+	for _, n := range nodes {
+		e.requestStart(n, 0, false)
 	}
 	return nil
 }
@@ -332,18 +319,42 @@ func (e *engine) gotUninstall(name string) error {
 	return nil
 }
 
+// gotReports handles the reports of start goroutines, in order. It must
+// only be called from the loop goroutine.
+func (e *engine) gotReports(reports []runReport) {
+	for _, r := range reports {
+		if r.stopped {
+			e.gotStopped(r.node, r.err)
+		} else {
+			e.gotStarted(r.node, r.worker)
+		}
+	}
+}
+
+// abandonReports makes start goroutines that report after the loop
+// returned (after StopTimeout) kill their worker themselves, and kills the
+// workers whose start the loop never took in; like them, these goroutines
+// are abandoned. It must only be called from the loop goroutine, as it
+// returns.
+func (e *engine) abandonReports() {
+	for _, r := range e.inbox.close() {
+		if !r.stopped {
+			go killQuietly(r.worker)
+		}
+	}
+}
+
 // gotStarted makes the worker current and bounces the dependents, unless
 // the worker must stop at once. It must only be called from the loop
 // goroutine.
-func (e *engine) gotStarted(t startedTicket) {
-	n := t.node
+func (e *engine) gotStarted(n *node, worker Worker) {
 	if n.state != starting {
 		e.failInternal("%q manifold started a worker while %v", n.name, n.state)
-		e.kill(t.worker)
+		e.kill(worker)
 		return
 	}
 	n.state = running
-	n.worker = t.worker
+	n.worker = worker
 	if !n.stale {
 		n.startCount++
 		n.startedAt = time.Now()
@@ -355,15 +366,15 @@ func (e *engine) gotStarted(t startedTicket) {
 		e.kill(n.worker)
 		return
 	}
-	e.config.Logger.Debugf("%q manifold worker started", n.name)
+	e.debugf("%q manifold worker started", n.name)
 	e.bounceDependents(n)
+	e.unblockDependents(n) // those whose bounce left their start due now
 }
 
 // gotStopped applies the restart rules to a stopped worker or failed start.
 // It must only be called from the loop goroutine.
-func (e *engine) gotStopped(t stoppedTicket) {
-	n, err := t.node, t.err
-	e.live-- // every start goroutine sends exactly one stoppedTicket
+func (e *engine) gotStopped(n *node, err error) {
+	e.live-- // every start goroutine reports its stop exactly once
 	if n.state != starting && n.state != running {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
@@ -385,6 +396,7 @@ func (e *engine) gotStopped(t stoppedTicket) {
 		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
 		return
 	case stoppedByEngine:
+		n.failures = 0 // not a failure, whatever err is
 		e.requestStart(n, e.config.bounceDelay(), false)
 	case errors.Is(err, ErrUninstall):
 		e.config.Logger.Infof("%q manifold uninstalled itself", n.name)
@@ -494,7 +506,7 @@ func (e *engine) tryLaunch(n *node) {
 	}
 	e.live++
 	e.goroutines.Add(1)
-	e.config.Logger.Debugf("%q manifold worker starting", n.name)
+	e.debugf("%q manifold worker starting", n.name)
 	go e.run(n, n.manifold, ctx, newGetter(n))
 }
 
@@ -543,15 +555,53 @@ func (e *engine) unblockDependents(n *node) {
 	}
 }
 
-// kill asks w to stop on a goroutine of its own, so that a Kill that blocks
-// cannot stall the loop. It must only be called from the loop goroutine.
+// kill asks w to stop once the loop has handled the current message; see
+// flushKills. It must only be called from the loop goroutine.
 func (e *engine) kill(w Worker) {
+	e.kills = append(e.kills, w)
+}
+
+// flushKills asks the workers collected by kill to stop, on a goroutine of
+// its own so that a Kill that blocks cannot stall the loop. One goroutine
+// per message, not per worker, keeps stopping thousands of workers cheap; a
+// Kill that blocks (breaking the Worker contract) delays only the kills
+// after it from the same message. It must only be called from the loop
+// goroutine.
+func (e *engine) flushKills() {
+	if len(e.kills) == 0 {
+		return
+	}
+	kills := e.kills
+	e.kills = nil
 	e.goroutines.Add(1)
 	go func() {
 		defer e.goroutines.Done()
-		defer func() { _ = recover() }() // a panicking Kill changes nothing: Wait decides
-		w.Kill()
+		for _, w := range kills {
+			killQuietly(w)
+		}
 	}()
+}
+
+// killQuietly kills w; a panicking Kill changes nothing: Wait decides.
+func killQuietly(w Worker) {
+	defer func() { _ = recover() }()
+	w.Kill()
+}
+
+// debugf logs a DEBUG line naming a manifold. It asks the logger first,
+// when the logger can say, so that starting and stopping thousands of
+// workers does not box their names for lines nobody reads.
+func (e *engine) debugf(format, name string) {
+	if logger, ok := e.config.Logger.(debugEnabler); ok && !logger.IsDebugEnabled() {
+		return
+	}
+	e.config.Logger.Debugf(format, name)
+}
+
+// debugEnabler is implemented by loggers, loggo's among them, that say
+// whether they want DEBUG lines.
+type debugEnabler interface {
+	IsDebugEnabled() bool
 }
 
 // observe passes ev to the configured observer, if any, recovering a panic.

@@ -1,6 +1,12 @@
 package dependency_test
 
 import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -8,46 +14,624 @@ import (
 	"github.com/seedworks/dependency"
 )
 
+// errFatal is the error tests make fatal.
+var errFatal = errors.New("fatal")
+
+func isFatal(err error) bool { return errors.Is(err, errFatal) }
+
 func TestChainStartsInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+		engine := newTestEngine(t, nil)
+		err := dependency.Install(engine, dependency.Manifolds{
+			"a": h.requiring("a"),
+			"b": h.requiring("b", "a"),
+			"c": h.requiring("c", "b"),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		// Each is held back while its input starts, then bounced.
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 0})
+		advance(bounceDelay)
+		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 0})
+		advance(bounceDelay)
+		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
+		h.checkCurrent(t)
+		for _, name := range []string{"a", "b", "c"} {
+			if n := h.attemptCount(name); n != 1 {
+				t.Errorf("starts of %q tried = %d, want 1", name, n)
+			}
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		err := dependency.Install(engine, dependency.Manifolds{
+			"a": h.requiring("a"),
+			"b": h.requiring("b", "a"),
+			"c": h.requiring("c", "b"),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		advance(time.Hour)
+		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
+
+		// b and c stop, try again after the bounce delay and miss their
+		// inputs; a restarts after the error delay, then b, then c.
+		h.worker("a").fail(errFailed)
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
+		advance(bounceDelay)
+		for name, want := range map[string]int{"a": 1, "b": 2, "c": 2} {
+			if n := h.attemptCount(name); n != want {
+				t.Errorf("starts of %q tried = %d, want %d", name, n, want)
+			}
+		}
+		advance(errorDelay - bounceDelay - 1)
+		h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
+		advance(1)
+		h.checkLive(t, map[string]int{"a": 2, "b": 0, "c": 0})
+		advance(bounceDelay - 1)
+		h.checkLive(t, map[string]int{"a": 2, "b": 0, "c": 0})
+		advance(1)
+		h.checkLive(t, map[string]int{"a": 2, "b": 2, "c": 0})
+		advance(bounceDelay - 1)
+		h.checkLive(t, map[string]int{"a": 2, "b": 2, "c": 0})
+		advance(1)
+		h.checkLive(t, map[string]int{"a": 2, "b": 2, "c": 2})
+		h.checkCurrent(t)
+		for name, want := range map[string]int{"a": 2, "b": 3, "c": 3} {
+			if n := h.attemptCount(name); n != want {
+				t.Errorf("starts of %q tried = %d, want %d", name, n, want)
+			}
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestZeroBounceDelayStartsDependents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
+		// b is held back while a starts, then bounced with no delay.
+		err := dependency.Install(engine, dependency.Manifolds{
+			"a": h.manifold("a"),
+			"b": h.manifold("b", "a"),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"a": 1, "b": 1})
+		h.checkCurrent(t)
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestWorkerErrorRestartsAfterErrorDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		h.worker("a").fail(errFailed)
+		advance(errorDelay - 1)
+		h.checkLive(t, map[string]int{"a": 0})
+		advance(1)
+		h.checkLive(t, map[string]int{"a": 2})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestStopWaitsForInputChange(t *testing.T) {
+	for _, err := range []error{nil, dependency.ErrMissing} {
+		t.Run(fmt.Sprintf("%v", err), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness()
+				engine := newTestEngine(t, nil)
+				mustInstall(t, engine, "a", h.manifold("a"))
+				mustInstall(t, engine, "b", h.manifold("b", "a"))
+				mustInstall(t, engine, "c", h.manifold("c"))
+				advance(time.Hour)
+				h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
+
+				h.worker("b").fail(err)
+				h.worker("c").fail(err)
+				advance(time.Hour)
+				h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 0})
+
+				// a completes: a change for b, which starts without it.
+				h.worker("a").fail(nil)
+				advance(bounceDelay - 1)
+				h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
+				advance(1)
+				h.checkLive(t, map[string]int{"a": 0, "b": 2, "c": 0})
+				advance(time.Hour)
+				h.checkLive(t, map[string]int{"a": 0, "b": 2, "c": 0})
+				h.checkCurrent(t)
+				stopEngine(t, engine, nil)
+			})
+		})
+	}
+}
+
+func TestMissingInputWaitsForInputChange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		mustInstall(t, engine, "b", h.requiring("b", "a"))
+		advance(time.Hour)
+		if n := h.attemptCount("b"); n != 1 {
+			t.Errorf("starts of b tried = %d, want 1", n)
+		}
+		h.checkLive(t, map[string]int{"b": 0})
+
+		h.failStart("a", func() error { return errFailed })
+		mustInstall(t, engine, "a", h.manifold("a"))
+		advance(errorDelay + bounceDelay) // a start that fails is no change
+		if n := h.attemptCount("b"); n != 1 {
+			t.Errorf("starts of b tried = %d, want 1", n)
+		}
+
+		h.failStart("a", func() error { return nil })
+		advance(errorDelay - bounceDelay)
+		h.checkLive(t, map[string]int{"a": 1, "b": 0})
+		advance(bounceDelay - 1)
+		h.checkLive(t, map[string]int{"a": 1, "b": 0})
+		advance(1)
+		h.checkLive(t, map[string]int{"a": 1, "b": 1})
+		h.checkCurrent(t)
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestBouncedWorkerRestartsAfterBounceDelay(t *testing.T) {
+	for _, err := range []error{nil, errFailed, dependency.ErrMissing} {
+		t.Run(fmt.Sprintf("%v", err), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness()
+				engine := newTestEngine(t, nil)
+				mustInstall(t, engine, "a", h.manifold("a"))
+				synctest.Wait()
+				// b returns err when the engine stops it.
+				var starts record[bool]
+				mustInstall(t, engine, "b", dependency.Manifold{
+					Inputs: []string{"a"},
+					Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+						starts.add(true)
+						return newFuncWorker(func(dying <-chan struct{}) error {
+							<-dying
+							return err
+						}), nil
+					},
+				})
+				synctest.Wait()
+
+				h.worker("a").fail(errFailed)
+				advance(bounceDelay - 1)
+				if n := starts.len(); n != 1 {
+					t.Errorf("starts of b before the bounce delay = %d, want 1", n)
+				}
+				advance(1)
+				if n := starts.len(); n != 2 {
+					t.Errorf("starts of b after the bounce delay = %d, want 2", n)
+				}
+				stopEngine(t, engine, nil)
+			})
+		})
+	}
+}
+
+func TestFatalErrorStopsEngine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, isFatal)
 		err := dependency.Install(engine, dependency.Manifolds{
 			"a": h.manifold("a"),
 			"b": h.manifold("b", "a"),
 			"c": h.manifold("c", "b"),
+			"d": h.manifold("d"),
 		})
 		if err != nil {
-			t.Fatalf("Install = %v", err)
+			t.Fatalf("Install = %v, want nil", err)
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
-		for _, name := range []string{"a", "b", "c"} {
-			if got := h.startCount(name); got != 1 {
-				t.Errorf("starts of %q = %d, want 1", name, got)
+		advance(time.Hour)
+		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1})
+
+		h.worker("b").fail(errFatal)
+		if err := engine.Wait(); err != errFatal {
+			t.Errorf("Wait() = %v, want %v", err, errFatal)
+		}
+		if n := h.liveCount(); n != 0 {
+			t.Errorf("%d workers alive after Wait, want 0", n)
+		}
+		report := engine.Report()
+		if report.State != dependency.StateStopped || report.Err != errFatal {
+			t.Errorf("Report() = %v, %v, want %v, %v", report.State, report.Err, dependency.StateStopped, errFatal)
+		}
+		for _, name := range []string{"a", "b", "c", "d"} {
+			if n := h.attemptCount(name); n != 1 {
+				t.Errorf("starts of %q tried = %d, want 1", name, n)
 			}
 		}
-		if c := h.worker("c"); c == nil || c.inputs["b"] != h.worker("b") {
-			t.Errorf("c runs on %v, want b's current worker", c)
-		}
-		// a waits out its error delay; meanwhile b and c run without it.
-		h.worker("a").fail(errFailed)
-		time.Sleep(500 * time.Millisecond)
+	})
+}
+
+func TestFirstFatalErrorWins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		errFirst := fmt.Errorf("first: %w", errFatal)
+		errLater := fmt.Errorf("later: %w", errFatal)
+		var asked record[error]
+		engine := newTestEngine(t, func(err error) bool {
+			asked.add(err)
+			return isFatal(err)
+		})
+		mustInstall(t, engine, "a", h.manifold("a"))
+		// b fails fatally when the engine stops it.
+		mustInstall(t, engine, "b", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return newFuncWorker(func(dying <-chan struct{}) error {
+					<-dying
+					return errLater
+				}), nil
+			},
+		})
 		synctest.Wait()
-		if b := h.worker("b"); b == nil || b.inputs["a"] != nil {
-			t.Errorf("b = %v, want running without a", b)
+
+		h.worker("a").fail(errFirst)
+		if err := engine.Wait(); err != errFirst {
+			t.Errorf("Wait() = %v, want %v", err, errFirst)
 		}
-		time.Sleep(time.Second)
+		got := asked.all()
+		if len(got) != 2 || got[0] != errFirst || got[1] != errLater {
+			t.Errorf("isFatal asked about %v, want [%v %v]", got, errFirst, errLater)
+		}
+	})
+}
+
+func TestKillDuringDelay(t *testing.T) {
+	for _, test := range []struct {
+		about string
+		stop  func(h *harness)
+	}{{
+		about: "error delay",
+		stop:  func(h *harness) { h.worker("a").fail(errFailed) },
+	}, {
+		about: "bounce delay",
+		stop:  func(h *harness) { h.worker("b").fail(dependency.ErrBounce) },
+	}} {
+		t.Run(test.about, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness()
+				engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Hour, time.Hour))
+				mustInstall(t, engine, "a", h.manifold("a"))
+				mustInstall(t, engine, "b", h.manifold("b"))
+				synctest.Wait()
+				test.stop(h)
+				advance(time.Minute)
+
+				began := time.Now()
+				engine.Kill()
+				if err := engine.Wait(); err != nil {
+					t.Errorf("Wait() = %v, want nil", err)
+				}
+				if waited := time.Since(began); waited != 0 {
+					t.Errorf("Wait took %v of the fake clock, want 0", waited)
+				}
+				advance(2 * time.Hour)
+				if n := h.attemptCount("a") + h.attemptCount("b"); n != 2 {
+					t.Errorf("starts tried = %d, want 2", n)
+				}
+			})
+		})
+	}
+}
+
+func TestKillWaitsForSlowWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := newTestEngine(t, nil)
+		killed, release := make(chan struct{}), make(chan struct{})
+		mustInstall(t, engine, "slow", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return newFuncWorker(func(dying <-chan struct{}) error {
+					<-dying
+					close(killed)
+					<-release
+					return nil
+				}), nil
+			},
+		})
 		synctest.Wait()
-		for name, want := range map[string]int{"a": 2, "b": 3, "c": 3} {
-			if got := h.startCount(name); got != want {
-				t.Errorf("starts of %q = %d, want %d", name, got, want)
+
+		engine.Kill()
+		waited := make(chan error, 1)
+		go func() { waited <- engine.Wait() }()
+		advance(time.Hour)
+		select {
+		case <-killed:
+		default:
+			t.Errorf("the worker was not killed")
+		}
+		select {
+		case err := <-waited:
+			t.Fatalf("Wait() = %v before the worker stopped, want it to wait", err)
+		default:
+		}
+		close(release)
+		synctest.Wait()
+		select {
+		case err := <-waited:
+			if err != nil {
+				t.Errorf("Wait() = %v, want nil", err)
+			}
+		default:
+			t.Errorf("Wait has not returned after the worker stopped")
+		}
+	})
+}
+
+// blockingKillWorker is a worker whose Kill blocks until release is closed.
+type blockingKillWorker struct {
+	release chan struct{}
+	done    chan struct{}
+}
+
+func (w *blockingKillWorker) Kill() {
+	<-w.release
+	select {
+	case <-w.done:
+	default:
+		close(w.done)
+	}
+}
+
+func (w *blockingKillWorker) Wait() error {
+	<-w.done
+	return nil
+}
+
+func TestKillNeverBlocks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := newTestEngine(t, nil)
+		w := &blockingKillWorker{release: make(chan struct{}), done: make(chan struct{})}
+		mustInstall(t, engine, "a", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
+		})
+		synctest.Wait()
+
+		engine.Kill() // returns although the worker's Kill blocks
+		waited := make(chan error, 1)
+		go func() { waited <- engine.Wait() }()
+		synctest.Wait()
+		select {
+		case err := <-waited:
+			t.Fatalf("Wait() = %v while a worker's Kill runs, want it to wait", err)
+		default:
+		}
+		close(w.release)
+		if err := <-waited; err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+	})
+}
+
+func TestKillDuringStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		proceed := make(chan struct{})
+		slow := h.manifold("slow")
+		start := slow.Start
+		slow.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			<-proceed
+			return start(get)
+		}
+		mustInstall(t, engine, "slow", slow)
+		synctest.Wait()
+
+		engine.Kill()
+		waited := make(chan error, 1)
+		go func() { waited <- engine.Wait() }()
+		synctest.Wait()
+		select {
+		case err := <-waited:
+			t.Fatalf("Wait() = %v while a start runs, want it to wait", err)
+		default:
+		}
+		close(proceed) // the worker it returns is killed at once
+		if err := <-waited; err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+		if n, live := h.startCount("slow"), h.liveCount(); n != 1 || live != 0 {
+			t.Errorf("workers started = %d, alive = %d, want 1, 0", n, live)
+		}
+	})
+}
+
+var stormSeed = flag.Uint64("storm.seed", 0, "seed of TestStorm (0: new)")
+
+// TestStorm fails workers and starts at random on a layered graph and
+// checks, whenever everything has settled, that no manifold ever had two
+// live workers and that every live worker runs on its inputs' live workers.
+func TestStorm(t *testing.T) {
+	seed := *stormSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano()) // outside the bubble: real time
+	}
+	t.Logf("seed %d (rerun with -storm.seed %d)", seed, seed)
+	synctest.Test(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(seed, seed))
+		h := newHarness()
+		engine, err := dependency.New(dependency.EngineConfig{
+			ErrorDelay:  errorDelay,
+			BounceDelay: bounceDelay,
+			Logger:      &logRecorder{}, // hundreds of failures: keep them out of the output
+		})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		stopOnCleanup(t, engine)
+
+		const layers, width = 4, 5
+		manifolds := make(dependency.Manifolds)
+		var names []string
+		for layer := range layers {
+			for i := range width {
+				name := fmt.Sprintf("L%d.%d", layer, i)
+				names = append(names, name)
+				var inputs []string
+				if layer > 0 {
+					for _, j := range rng.Perm(width)[:1+rng.IntN(3)] {
+						inputs = append(inputs, fmt.Sprintf("L%d.%d", layer-1, j))
+					}
+				}
+				if layer > 1 && rng.IntN(2) == 0 {
+					inputs = append(inputs, fmt.Sprintf("L%d.%d", rng.IntN(layer-1), rng.IntN(width)))
+				}
+				if rng.IntN(2) == 0 {
+					manifolds[name] = h.requiring(name, inputs...)
+				} else {
+					manifolds[name] = h.manifold(name, inputs...)
+				}
 			}
 		}
+		if err := dependency.Install(engine, manifolds); err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+
+		errs := []error{errFailed, errFailed, dependency.ErrBounce}
+		for step := range 300 {
+			advance(time.Duration(rng.IntN(50)) * time.Millisecond)
+			for range 1 + rng.IntN(3) {
+				name := names[rng.IntN(len(names))]
+				if rng.IntN(4) == 0 {
+					failures := rng.IntN(3)
+					h.failStart(name, func() error {
+						if failures == 0 {
+							return nil
+						}
+						failures--
+						return errFailed
+					})
+				} else if w := h.worker(name); w != nil {
+					w.fail(errs[rng.IntN(len(errs))])
+				}
+			}
+			synctest.Wait()
+			h.checkCurrent(t)
+			if t.Failed() {
+				t.Fatalf("failed at step %d", step)
+			}
+		}
+
+		advance(time.Hour)
+		if n := h.liveCount(); n != len(names) {
+			t.Errorf("%d workers alive after the storm, want %d", n, len(names))
+		}
+		h.checkCurrent(t)
 		stopEngine(t, engine, nil)
 		h.checkNoDoubles(t)
 		if n := h.liveCount(); n != 0 {
-			t.Errorf("%d workers alive after Wait", n)
+			t.Errorf("%d workers alive after Wait, want 0", n)
 		}
+	})
+}
+
+func TestQuietLogs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		logs := &logRecorder{}
+		engine, err := dependency.New(dependency.EngineConfig{
+			ErrorDelay:  errorDelay,
+			BounceDelay: bounceDelay,
+			Logger:      logs,
+		})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		stopOnCleanup(t, engine)
+
+		// b finds a missing, at install and after each change of a.
+		mustInstall(t, engine, "b", h.requiring("b", "a"))
+		synctest.Wait()
+		lines := logs.take()
+		if !logged(lines, "DEBUG", `"b"`, `"a"`, dependency.ErrMissing.Error()) {
+			t.Errorf("no DEBUG line names b's missing input; got %q", lines)
+		}
+		checkQuiet(t, lines, 0)
+
+		mustInstall(t, engine, "a", h.manifold("a"))
+		advance(bounceDelay)
+		h.checkLive(t, map[string]int{"a": 1, "b": 1})
+		checkQuiet(t, logs.take(), 0)
+
+		h.worker("a").fail(errFailed)
+		advance(bounceDelay)
+		h.checkLive(t, map[string]int{"a": 0, "b": 0})
+		lines = logs.take()
+		checkQuiet(t, lines, 1)
+		if !logged(lines, "ERROR", `"a"`, errFailed.Error()) {
+			t.Errorf("no ERROR line names a and its error; got %q", lines)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// logged reports whether one line at level contains every text.
+func logged(lines []logLine, level string, texts ...string) bool {
+	for _, line := range lines {
+		if line.level == level && !slices.ContainsFunc(texts, func(text string) bool {
+			return !strings.Contains(line.text, text)
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkQuiet fails t unless exactly want lines are above INFO.
+func checkQuiet(t *testing.T, lines []logLine, want int) {
+	t.Helper()
+	loud := 0
+	for _, line := range lines {
+		if line.level == "WARNING" || line.level == "ERROR" {
+			loud++
+		}
+	}
+	if loud != want {
+		t.Errorf("%d lines at WARNING or ERROR, want %d; got %q", loud, want, lines)
+	}
+}
+
+// A start held back by an input whose start is in flight launches when that
+// input starts, also with no bounce delay and no time passing.
+func TestHeldStartLaunchesWhenInputStartsWithoutBounceDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		gate := make(chan struct{})
+		mustInstall(t, engine, "a", gateStart(h.manifold("a"), gate))
+		mustInstall(t, engine, "b", h.manifold("b", "a"))
+		synctest.Wait()
+		if n := h.startCount("b"); n != 0 {
+			t.Fatalf("starts of \"b\" while \"a\" starts = %d, want 0", n)
+		}
+		close(gate)
+		synctest.Wait()
+		if n := h.startCount("b"); n != 1 {
+			t.Errorf("starts of \"b\" after \"a\" started = %d, want 1", n)
+		}
+		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
+			t.Errorf("b = %v, want running on a's worker", b)
+		}
+		stopEngine(t, engine, nil)
 	})
 }

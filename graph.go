@@ -105,8 +105,9 @@ func (e *engine) nodeFor(name string) *node {
 // add records an installed manifold and links it to its inputs. A node
 // whose old worker is still stopping after Uninstall keeps that worker
 // until it stops, but the worker is stale: it does not count in the new
-// manifold's report. It must only be called from the loop goroutine.
-func (e *engine) add(name string, m Manifold) {
+// manifold's report. It returns the node. It must only be called from the
+// loop goroutine.
+func (e *engine) add(name string, m Manifold) *node {
 	n := e.nodeFor(name)
 	n.manifold, n.installed = m, true
 	n.stale = n.state == starting || n.state == running
@@ -118,6 +119,7 @@ func (e *engine) add(name string, m Manifold) {
 		n.inputs[i] = input
 	}
 	e.observe(Event{Kind: EventInstalled, Manifold: name})
+	return n
 }
 
 // remove uninstalls n: it stops its worker, unlinks it from its inputs and
@@ -134,6 +136,7 @@ func (e *engine) remove(n *node) {
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
 	e.config.Logger.Debugf("%q manifold uninstalled", n.name)
 	e.bounceDependents(n)
+	e.unblockDependents(n)
 	e.forgetIfUnused(n)
 }
 
@@ -152,7 +155,7 @@ func (e *engine) forgetIfUnused(n *node) {
 // called from the loop goroutine.
 func (e *engine) planInstall(batch []namedManifold) ([]namedManifold, error) {
 	members := make(map[string]int, len(batch))
-	batchDependents := make(map[string][]string)
+	batchDependents := make(map[string][]string, len(batch))
 	for i, nm := range batch {
 		if n := e.nodes[nm.name]; n != nil && n.installed {
 			return nil, fmt.Errorf("%q %w", nm.name, ErrAlreadyInstalled)

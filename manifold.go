@@ -26,7 +26,9 @@ type Manifold struct {
 	Output OutputFunc
 
 	// Filter, if set, converts every non-nil error from the manifold's
-	// start and worker before the engine reads it.
+	// start and worker before the engine reads it. A start error it turns
+	// into nil is a start that completed: no worker, and no restart until
+	// an input changes.
 	Filter FilterFunc
 }
 

@@ -23,7 +23,7 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 			StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
 				<-ctx.Done()
 				<-proceed
-				return newTestWorker("old a", 1, nil, func(*testWorker) {}), nil
+				return newTestWorker("old a", 1, nil, nil, false, func(*testWorker) {}), nil
 			},
 		})
 		synctest.Wait()

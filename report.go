@@ -1,6 +1,7 @@
 package dependency
 
 import (
+	"slices"
 	"time"
 )
 
@@ -87,6 +88,18 @@ func (e *engine) report() Report {
 			r.Manifolds[name] = n.report()
 		}
 	}
+	return r
+}
+
+// clone returns a copy of r that shares no map or slice with it. Worker
+// reports are left shared: the report of a stopped engine has none.
+func (r Report) clone() Report {
+	manifolds := make(map[string]ManifoldReport, len(r.Manifolds))
+	for name, m := range r.Manifolds {
+		m.Inputs, m.Missing = slices.Clone(m.Inputs), slices.Clone(m.Missing)
+		manifolds[name] = m
+	}
+	r.Manifolds = manifolds
 	return r
 }
 

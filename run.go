@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 )
 
@@ -13,24 +14,80 @@ import (
 func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
 	worker, err := start(m, ctx, get, e)
-	if err == nil {
-		select {
-		case e.started <- startedTicket{n, worker}:
-		case <-e.abandoned:
-			worker.Kill()
+	if worker != nil { // else the start failed, or Filter dropped its error
+		if !e.inbox.send(runReport{node: n, worker: worker}) {
+			worker.Kill() // the loop has returned: nobody else will
 			return
 		}
 		err = filter(m.Filter, wait(worker))
 	}
-	select {
-	case e.stopped <- stoppedTicket{n, err}:
-	case <-e.abandoned:
+	e.inbox.send(runReport{node: n, err: err, stopped: true})
+}
+
+// runInbox carries the reports of start goroutines to the loop. Sending
+// never waits for the loop: a goroutine appends its report and rings the
+// bell, so that when thousands of workers start or stop at once each
+// goroutine parks only in Wait, not also on a send the busy loop has yet
+// to take. The loop takes all waiting reports at once, in order.
+type runInbox struct {
+	bell chan struct{} // capacity 1: holds a token while reports wait
+
+	mu      sync.Mutex
+	reports []runReport
+	closed  bool // the loop has returned: nothing takes reports any more
+}
+
+// runReport is a message of a start goroutine: its start returned worker,
+// or (stopped, the last message) its start failed or its worker stopped
+// with err.
+type runReport struct {
+	node    *node
+	worker  Worker
+	err     error
+	stopped bool
+}
+
+// send queues r for the loop; it returns false, dropping r, once the loop
+// has returned.
+func (in *runInbox) send(r runReport) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return false
 	}
+	in.reports = append(in.reports, r)
+	if len(in.reports) == 1 {
+		select {
+		case in.bell <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
+	return true
+}
+
+// take returns the queued reports, oldest first, and empties the queue.
+func (in *runInbox) take() []runReport {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	reports := in.reports
+	in.reports = nil
+	return reports
+}
+
+// close makes every later send fail, and returns the reports never taken.
+func (in *runInbox) close() []runReport {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.closed = true
+	reports := in.reports
+	in.reports = nil
+	return reports
 }
 
 // start calls the manifold's start func and expires the getter when it
 // returns. A panic, a nil worker without an error, or self (the engine,
-// whose Wait would wait for this very start) becomes the error.
+// whose Wait would wait for this very start) becomes the error. It returns
+// either a worker or the filtered error, which may be nil.
 func start(m Manifold, ctx context.Context, get *getter, self Worker) (worker Worker, err error) {
 	defer get.expire()
 	defer func() {

@@ -1,10 +1,15 @@
 package dependency_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -26,17 +31,23 @@ type testWorker struct {
 	name   string
 	seq    int                    // this worker's start number for its manifold, from 1
 	inputs map[string]*testWorker // the running input workers its start got
+	ctx    context.Context        // the StartContext ctx its start got; nil for Start
 	tomb   tomb.Tomb
 	stop   chan error
 }
 
 // newTestWorker starts a worker that calls onStop just before Wait returns.
-func newTestWorker(name string, seq int, inputs map[string]*testWorker, onStop func(*testWorker)) *testWorker {
-	w := &testWorker{name: name, seq: seq, inputs: inputs, stop: make(chan error, 1)}
+// A stubborn worker ignores Kill: only fail stops it.
+func newTestWorker(name string, seq int, inputs map[string]*testWorker, ctx context.Context, stubborn bool, onStop func(*testWorker)) *testWorker {
+	w := &testWorker{name: name, seq: seq, inputs: inputs, ctx: ctx, stop: make(chan error, 1)}
+	dying := w.tomb.Dying()
+	if stubborn {
+		dying = nil
+	}
 	w.tomb.Go(func() error {
 		defer onStop(w)
 		select {
-		case <-w.tomb.Dying():
+		case <-dying:
 			return nil
 		case err := <-w.stop:
 			return err
@@ -48,6 +59,22 @@ func newTestWorker(name string, seq int, inputs map[string]*testWorker, onStop f
 func (w *testWorker) Kill()       { w.tomb.Kill(nil) }
 func (w *testWorker) Wait() error { return w.tomb.Wait() }
 
+// String names the worker by manifold and start number, for messages.
+func (w *testWorker) String() string {
+	if w == nil {
+		return "no worker"
+	}
+	return fmt.Sprintf("%s start %d", w.name, w.seq)
+}
+
+// seqOrZero returns w's start number, or 0 for no worker.
+func (w *testWorker) seqOrZero() int {
+	if w == nil {
+		return 0
+	}
+	return w.seq
+}
+
 // fail makes the worker stop with err (nil: complete).
 func (w *testWorker) fail(err error) {
 	select {
@@ -56,21 +83,44 @@ func (w *testWorker) fail(err error) {
 	}
 }
 
+// funcWorker runs its body until the body returns; Kill closes the
+// channel the body is given.
+type funcWorker struct {
+	tomb tomb.Tomb
+}
+
+// newFuncWorker starts a worker running body, whose return is Wait's
+// error.
+func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
+	w := &funcWorker{}
+	w.tomb.Go(func() error { return body(w.tomb.Dying()) })
+	return w
+}
+
+func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
+func (w *funcWorker) Wait() error { return w.tomb.Wait() }
+
 // harness makes manifolds whose workers it tracks: how often each started,
 // which worker of each is alive, and whether two were ever alive at once.
 type harness struct {
-	mu      sync.Mutex
-	starts  map[string]int
-	live    map[string]*testWorker
-	doubled []string // manifolds that had two live workers at once
-	startFn map[string]func() error
+	mu       sync.Mutex
+	attempts map[string]int // calls of each start func
+	starts   map[string]int // workers started
+	live     map[string]*testWorker
+	inputs   map[string][]string // declared inputs of each manifold made
+	doubled  []string            // manifolds that had two live workers at once
+	startFn  map[string]func() error
+	stubborn map[string]bool // manifolds whose workers ignore Kill
 }
 
 func newHarness() *harness {
 	return &harness{
-		starts:  make(map[string]int),
-		live:    make(map[string]*testWorker),
-		startFn: make(map[string]func() error),
+		attempts: make(map[string]int),
+		starts:   make(map[string]int),
+		live:     make(map[string]*testWorker),
+		inputs:   make(map[string][]string),
+		startFn:  make(map[string]func() error),
+		stubborn: make(map[string]bool),
 	}
 }
 
@@ -78,23 +128,64 @@ func newHarness() *harness {
 // the given inputs. Its start gets every input, skipping missing ones, and
 // returns a testWorker that outputs itself as a *testWorker.
 func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
+	h.mu.Lock()
+	h.inputs[name] = inputs
+	h.mu.Unlock()
 	return dependency.Manifold{
 		Inputs: inputs,
 		Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			seen := make(map[string]*testWorker)
-			for _, input := range inputs {
-				var in *testWorker
-				switch err := get(input, &in); {
-				case err == nil:
-					seen[input] = in
-				case !errors.Is(err, dependency.ErrMissing):
-					return nil, err
-				}
-			}
-			return h.started(name, seen)
+			return h.startTolerant(name, inputs, get, nil)
 		},
 		Output: outputTestWorker,
 	}
+}
+
+// startTolerant is the start of manifold and withContext.
+func (h *harness) startTolerant(name string, inputs []string, get dependency.GetResourceFunc, ctx context.Context) (dependency.Worker, error) {
+	h.attempted(name)
+	seen := make(map[string]*testWorker)
+	for _, input := range inputs {
+		var in *testWorker
+		switch err := get(input, &in); {
+		case err == nil:
+			seen[input] = in
+		case !errors.Is(err, dependency.ErrMissing):
+			return nil, err
+		}
+	}
+	return h.started(name, seen, ctx)
+}
+
+// withContext returns a manifold like manifold's that uses StartContext;
+// its workers remember the ctx in testWorker.ctx.
+func (h *harness) withContext(name string, inputs ...string) dependency.Manifold {
+	m := h.manifold(name, inputs...)
+	m.Start = nil
+	m.StartContext = func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+		return h.startTolerant(name, inputs, get, ctx)
+	}
+	return m
+}
+
+// blocking returns a manifold whose StartContext counts as an attempt and
+// then blocks until its ctx is done, returning the ctx's error.
+func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
+	return dependency.Manifold{
+		Inputs: inputs,
+		StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+			h.attempted(name)
+			<-ctx.Done()
+			return nil, fmt.Errorf("%q start: %w", name, ctx.Err())
+		},
+	}
+}
+
+// ignoreKill makes the workers of name started from now on ignore Kill;
+// only testWorker.fail stops them.
+func (h *harness) ignoreKill(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stubborn[name] = true
 }
 
 // requiring returns a manifold like manifold's, whose start fails with
@@ -102,6 +193,7 @@ func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
 func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 	m := h.manifold(name, inputs...)
 	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		h.attempted(name)
 		seen := make(map[string]*testWorker)
 		for _, input := range inputs {
 			var in *testWorker
@@ -110,7 +202,7 @@ func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 			}
 			seen[input] = in
 		}
-		return h.started(name, seen)
+		return h.started(name, seen, nil)
 	}
 	return m
 }
@@ -123,7 +215,13 @@ func (h *harness) failStart(name string, f func() error) {
 	h.startFn[name] = f
 }
 
-func (h *harness) started(name string, inputs map[string]*testWorker) (dependency.Worker, error) {
+func (h *harness) attempted(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempts[name]++
+}
+
+func (h *harness) started(name string, inputs map[string]*testWorker, ctx context.Context) (dependency.Worker, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if f := h.startFn[name]; f != nil {
@@ -136,7 +234,7 @@ func (h *harness) started(name string, inputs map[string]*testWorker) (dependenc
 	if old := h.live[name]; old != nil {
 		h.doubled = append(h.doubled, name)
 	}
-	w := newTestWorker(name, h.starts[name], inputs, h.stopped)
+	w := newTestWorker(name, h.starts[name], inputs, ctx, h.stubborn[name], h.stopped)
 	h.live[name] = w
 	return w, nil
 }
@@ -156,6 +254,14 @@ func outputTestWorker(in dependency.Worker, out interface{}) error {
 	}
 	*target = in.(*testWorker)
 	return nil
+}
+
+// attemptCount returns how often the start func of name was called,
+// whether it returned a worker or not.
+func (h *harness) attemptCount(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.attempts[name]
 }
 
 // startCount returns how many workers of name have started.
@@ -179,6 +285,41 @@ func (h *harness) liveCount() int {
 	return len(h.live)
 }
 
+// checkLive fails t unless the live worker of each name in want is the
+// one with that start number (0: no live worker).
+func (h *harness) checkLive(t *testing.T, want map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		got := 0
+		if w := h.live[name]; w != nil {
+			got = w.seq
+		}
+		if got != want[name] {
+			t.Errorf("live worker of %q is start %d, want %d (0: none)", name, got, want[name])
+		}
+	}
+}
+
+// checkCurrent fails t if a live worker holds an input worker other than
+// the input's live one: one it started before, or none while one runs.
+// It is meant for moments when everything has settled.
+func (h *harness) checkCurrent(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(h.live)) {
+		w := h.live[name]
+		for _, input := range h.inputs[name] {
+			if got, want := w.inputs[input], h.live[input]; got != want {
+				t.Errorf("%q start %d runs on %q start %d, want start %d (0: none)",
+					name, w.seq, input, got.seqOrZero(), want.seqOrZero())
+			}
+		}
+	}
+}
+
 // checkNoDoubles fails t if any manifold ever had two live workers.
 func (h *harness) checkNoDoubles(t *testing.T) {
 	t.Helper()
@@ -195,6 +336,16 @@ func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependen
 	if err := engine.Install(name, m); err != nil {
 		t.Fatalf("Install(%q) = %v, want nil", name, err)
 	}
+}
+
+// stopOnCleanup makes sure engine has stopped when the test ends, also
+// when it ends early, and returns engine.
+func stopOnCleanup(t *testing.T, engine dependency.Engine) dependency.Engine {
+	t.Cleanup(func() {
+		engine.Kill()
+		_ = engine.Wait()
+	})
+	return engine
 }
 
 // stopEngine kills engine and checks that Wait returns want.
@@ -220,4 +371,203 @@ func withDeadline(t *testing.T, what string, f func()) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s did not return within 30s", what)
 	}
+}
+
+// advance moves the bubble's fake clock on by d and lets every goroutine
+// settle. It must be called inside synctest.Test.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+// logLine is one line written to a logRecorder.
+type logLine struct {
+	level string // "DEBUG", "INFO", "WARNING" or "ERROR"
+	text  string
+}
+
+// logRecorder is a dependency.Logger that keeps every line.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []logLine
+}
+
+func (r *logRecorder) Debugf(format string, args ...any)   { r.add("DEBUG", format, args) }
+func (r *logRecorder) Infof(format string, args ...any)    { r.add("INFO", format, args) }
+func (r *logRecorder) Warningf(format string, args ...any) { r.add("WARNING", format, args) }
+func (r *logRecorder) Errorf(format string, args ...any)   { r.add("ERROR", format, args) }
+
+func (r *logRecorder) add(level, format string, args []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
+}
+
+// errorsNaming returns the ERROR lines that contain word.
+func (r *logRecorder) errorsNaming(word string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lines []string
+	for _, line := range r.lines {
+		if line.level == "ERROR" && strings.Contains(line.text, word) {
+			lines = append(lines, line.text)
+		}
+	}
+	return lines
+}
+
+// take returns the lines written since the last take, and forgets them.
+func (r *logRecorder) take() []logLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := r.lines
+	r.lines = nil
+	return lines
+}
+
+// record is a list that start funcs and workers append to and tests read,
+// from any goroutine.
+type record[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (r *record[T]) add(item T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items = append(r.items, item)
+}
+
+// all returns a copy of the items added so far.
+func (r *record[T]) all() []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.items)
+}
+
+func (r *record[T]) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.items)
+}
+
+// eventLog records the events an engine passes to EngineConfig.Observer.
+type eventLog struct {
+	mu     sync.Mutex
+	events []dependency.Event
+}
+
+// observe is an EngineConfig.Observer.
+func (l *eventLog) observe(ev dependency.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+// of returns the events of kind that name went through, in order.
+func (l *eventLog) of(name string, kind dependency.EventKind) []dependency.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var events []dependency.Event
+	for _, ev := range l.events {
+		if ev.Kind == kind && ev.Manifold == name {
+			events = append(events, ev)
+		}
+	}
+	return events
+}
+
+// delays returns the Delay of every EventScheduled of name, in order.
+func (l *eventLog) delays(name string) []time.Duration {
+	var delays []time.Duration
+	for _, ev := range l.of(name, dependency.EventScheduled) {
+		delays = append(delays, ev.Delay)
+	}
+	return delays
+}
+
+// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
+// unless name's next start is called exactly then: not 1ns before. It must
+// be called inside a synctest bubble.
+func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
+	t.Helper()
+	synctest.Wait()
+	before := h.attemptCount(name)
+	time.Sleep(d - 1)
+	synctest.Wait()
+	if got := h.attemptCount(name); got != before {
+		t.Fatalf("start %d of %q came before %v", before+1, name, d)
+	}
+	time.Sleep(1)
+	synctest.Wait()
+	if got := h.attemptCount(name); got != before+1 {
+		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
+	}
+}
+
+// reportingWorker is a worker that describes itself with a fixed report.
+type reportingWorker struct {
+	dependency.Worker
+	report map[string]any
+}
+
+func (w reportingWorker) Report() map[string]any { return w.report }
+
+// reporting returns m with workers that implement dependency.Reporter,
+// answering report; its Output still serves the worker m's start made.
+func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return reportingWorker{w, report}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(reportingWorker).Worker, out)
+	}
+	return m
+}
+
+// gateStart returns m with a start that first waits until release is
+// closed, so a test can hold a start in flight.
+func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start := m.Start
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		<-release
+		return start(get)
+	}
+	return m
+}
+
+// heldWorker is a worker whose Wait, once it is killed, does not return
+// until release is closed.
+type heldWorker struct {
+	dependency.Worker
+	release <-chan struct{}
+}
+
+func (w heldWorker) Wait() error {
+	err := w.Worker.Wait()
+	<-w.release
+	return err
+}
+
+// holdStop returns m with workers that keep stopping until release is
+// closed, so a test can see them stopping; its Output still serves the
+// worker m's start made.
+func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return heldWorker{w, release}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(heldWorker).Worker, out)
+	}
+	return m
 }

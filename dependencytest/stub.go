@@ -1,0 +1,54 @@
+// Package dependencytest helps test a manifold's Start func on its own,
+// without an engine, much as net/http/httptest helps test a handler.
+package dependencytest
+
+import (
+	"reflect"
+
+	"github.com/juju/errors"
+
+	"github.com/seedworks/dependency"
+)
+
+// StubGetResource returns a getter that serves resources by input name, as
+// an engine's getter would if each input's Output simply handed over that
+// value:
+//   - a name not in resources gets an error wrapping dependency.ErrMissing;
+//   - a value that is an error is returned as the getter's error;
+//   - with a nil out, a present resource gives nil;
+//   - otherwise the value is assigned to *out, which must be a non-nil
+//     pointer to a type the value is assignable to (a nil value assigns
+//     the zero value); anything else is an error saying which types did not
+//     match.
+//
+// The getter never expires, and resources is read on every call, so a test
+// may change the map between calls but not during them.
+func StubGetResource(resources map[string]any) dependency.GetResourceFunc {
+	return func(name string, out interface{}) error {
+		resource, found := resources[name]
+		if !found {
+			return errors.Annotatef(dependency.ErrMissing, "stub resource %q not set", name)
+		}
+		if err, ok := resource.(error); ok {
+			return err
+		}
+		if out == nil {
+			return nil
+		}
+		target := reflect.ValueOf(out)
+		if target.Kind() != reflect.Pointer || target.IsNil() {
+			return errors.Errorf("cannot get stub resource %q: out is %T, want a non-nil pointer", name, out)
+		}
+		slot := target.Elem()
+		if resource == nil {
+			slot.SetZero()
+			return nil
+		}
+		value := reflect.ValueOf(resource)
+		if !value.Type().AssignableTo(slot.Type()) {
+			return errors.Errorf("cannot get stub resource %q: %T is not assignable to %s", name, resource, slot.Type())
+		}
+		slot.Set(value)
+		return nil
+	}
+}

@@ -1,0 +1,208 @@
+package dependency_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/seedworks/dependency"
+)
+
+// eventRecorder is an Observer that keeps every event.
+type eventRecorder struct {
+	mu     sync.Mutex
+	events []dependency.Event
+}
+
+func (r *eventRecorder) observe(ev dependency.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+}
+
+// take returns the events so far and forgets them.
+func (r *eventRecorder) take() []dependency.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	events := r.events
+	r.events = nil
+	return events
+}
+
+// wantEvent is an Event as the observer tests write it: At is the time after
+// epoch, and Err is matched with errors.Is.
+type wantEvent struct {
+	Kind     dependency.EventKind
+	Manifold string
+	Delay    time.Duration
+	Err      error
+	At       time.Duration
+}
+
+// checkEvents fails t unless got are the want events, in order.
+func checkEvents(t *testing.T, got []dependency.Event, want []wantEvent) {
+	t.Helper()
+	matches := len(got) == len(want)
+	for i := 0; matches && i < len(got); i++ {
+		g, w := got[i], want[i]
+		matches = g.Kind == w.Kind && g.Manifold == w.Manifold && g.Delay == w.Delay &&
+			g.Time.Equal(epoch.Add(w.At)) && (g.Err == nil) == (w.Err == nil) && errors.Is(g.Err, w.Err)
+	}
+	if matches {
+		return
+	}
+	var b strings.Builder
+	for _, ev := range got {
+		fmt.Fprintf(&b, "\t%v %q delay=%v err=%v at=%v\n", ev.Kind, ev.Manifold, ev.Delay, ev.Err, ev.Time.Sub(epoch))
+	}
+	b.WriteString("want:\n")
+	for _, ev := range want {
+		fmt.Fprintf(&b, "\t%v %q delay=%v err=%v at=%v\n", ev.Kind, ev.Manifold, ev.Delay, ev.Err, ev.At)
+	}
+	t.Errorf("events:\n%s", b.String())
+}
+
+func TestObserverBounceOfChain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		events := &eventRecorder{}
+		const bounce = 10 * time.Millisecond
+		engine, err := dependency.New(dependency.EngineConfig{
+			ErrorDelay:  time.Second,
+			BounceDelay: bounce,
+			Observer:    events.observe,
+		})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		err = dependency.Install(engine, dependency.Manifolds{
+			"a": h.manifold("a"),
+			"b": h.manifold("b", "a"),
+			"c": h.manifold("c", "b"),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := h.liveCount(); n != 3 {
+			t.Fatalf("live workers = %d, want 3", n)
+		}
+		events.take()
+
+		// a asks for a restart: b and c are stopped one after the other,
+		// and start again one after the other.
+		h.worker("a").fail(dependency.ErrBounce)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		const at = time.Second
+		checkEvents(t, events.take(), []wantEvent{
+			{Kind: dependency.EventStopped, Manifold: "a", Err: dependency.ErrBounce, At: at},
+			{Kind: dependency.EventScheduled, Manifold: "a", Delay: bounce, At: at},
+			{Kind: dependency.EventBounced, Manifold: "b", At: at},
+			{Kind: dependency.EventStopped, Manifold: "b", At: at},
+			{Kind: dependency.EventScheduled, Manifold: "b", Delay: bounce, At: at},
+			{Kind: dependency.EventBounced, Manifold: "c", At: at},
+			{Kind: dependency.EventStopped, Manifold: "c", At: at},
+			{Kind: dependency.EventScheduled, Manifold: "c", Delay: bounce, At: at},
+			{Kind: dependency.EventStarted, Manifold: "a", At: at + bounce},
+			{Kind: dependency.EventBounced, Manifold: "b", At: at + bounce},
+			{Kind: dependency.EventScheduled, Manifold: "b", Delay: bounce, At: at + bounce},
+			{Kind: dependency.EventStarted, Manifold: "b", At: at + 2*bounce},
+			{Kind: dependency.EventBounced, Manifold: "c", At: at + 2*bounce},
+			{Kind: dependency.EventScheduled, Manifold: "c", Delay: bounce, At: at + 2*bounce},
+			{Kind: dependency.EventStarted, Manifold: "c", At: at + 3*bounce},
+		})
+		for name, want := range map[string]int{"a": 2, "b": 2, "c": 2} {
+			if n := h.startCount(name); n != want {
+				t.Errorf("starts of %q = %d, want %d", name, n, want)
+			}
+		}
+		stopEngine(t, engine, nil)
+		h.checkNoDoubles(t)
+	})
+}
+
+func TestObserverInstallAndUninstall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		events := &eventRecorder{}
+		engine, err := dependency.New(dependency.EngineConfig{Observer: events.observe})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		if err := engine.Uninstall("a"); err != nil {
+			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
+		}
+		synctest.Wait()
+		checkEvents(t, events.take(), []wantEvent{
+			{Kind: dependency.EventInstalled, Manifold: "a"},
+			{Kind: dependency.EventScheduled, Manifold: "a"},
+			{Kind: dependency.EventStarted, Manifold: "a"},
+			{Kind: dependency.EventUninstalled, Manifold: "a"},
+			{Kind: dependency.EventStopped, Manifold: "a"},
+		})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestObserverPanicRecovered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		log := &errorLog{}
+		engine, err := dependency.New(dependency.EngineConfig{
+			Logger:   log,
+			Observer: func(ev dependency.Event) { panic("observer exploded on " + ev.Kind.String()) },
+		})
+		if err != nil {
+			t.Fatalf("New = %v, want nil", err)
+		}
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b", "a"))
+		synctest.Wait()
+		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
+			t.Errorf("b = %v, want running on a's worker despite the observer", b)
+		}
+		errorLines := log.take()
+		want := `"a" manifold: observer panicked on installed: observer exploded on installed`
+		if len(errorLines) == 0 || errorLines[0] != want {
+			t.Errorf("first ERROR line = %q, want %q", errorLines, want)
+		}
+		if r := engine.Report(); r.State != dependency.StateStarted || r.Err != nil {
+			t.Errorf("Report() = %v, %v; want started, nil", r.State, r.Err)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// errorLog is a dependency.Logger that keeps the ERROR lines and drops the
+// others.
+type errorLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (*errorLog) Debugf(string, ...any)   {}
+func (*errorLog) Infof(string, ...any)    {}
+func (*errorLog) Warningf(string, ...any) {}
+
+func (l *errorLog) Errorf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+// take returns the lines so far and forgets them.
+func (l *errorLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := l.lines
+	l.lines = nil
+	return lines
+}

@@ -1,0 +1,152 @@
+package dependency
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/juju/errors"
+)
+
+// MarshalText returns the state as its word, so that encoding/json writes
+// "started" rather than 2.
+func (s State) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(stateNames) {
+		return nil, errors.Errorf("cannot marshal state %d: no such state", int(s))
+	}
+	return []byte(stateNames[s]), nil
+}
+
+// UnmarshalText sets the state from its word, as written by MarshalText.
+func (s *State) UnmarshalText(text []byte) error {
+	i := slices.Index(stateNames[:], string(text))
+	if i < 0 {
+		return errors.Errorf("cannot unmarshal state %q: no such state", text)
+	}
+	*s = State(i)
+	return nil
+}
+
+// reportJSON is the JSON form of a Report.
+type reportJSON struct {
+	State     State                         `json:"state"`
+	Err       string                        `json:"error,omitempty"`
+	Manifolds map[string]manifoldReportJSON `json:"manifolds"`
+}
+
+// MarshalJSON writes the report as readable JSON: states as words, errors
+// as their messages, times in RFC 3339; nil errors, zero times and empty
+// lists are left out. Manifolds are keyed, and so sorted, by name. A
+// worker report that cannot be marshalled is replaced by one whose "error"
+// entry says why, so that one worker cannot spoil the whole report.
+func (r Report) MarshalJSON() ([]byte, error) {
+	j := reportJSON{State: r.State, Err: errorText(r.Err), Manifolds: make(map[string]manifoldReportJSON, len(r.Manifolds))}
+	for name, m := range r.Manifolds {
+		j.Manifolds[name] = m.toJSON()
+	}
+	data, err := json.Marshal(j)
+	if err == nil {
+		return data, nil
+	}
+	// Find the worker reports at fault, replace them, and try again.
+	for name, m := range j.Manifolds {
+		if m.Worker != nil {
+			m.Worker = marshallableWorker(m.Worker)
+			j.Manifolds[name] = m
+		}
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote. An error comes back as an
+// error with the same message, which matches no sentinel: errors.Is(err,
+// ErrMissing) is false even if the original wrapped ErrMissing.
+func (r *Report) UnmarshalJSON(data []byte) error {
+	var j struct {
+		State     State                     `json:"state"`
+		Err       string                    `json:"error"`
+		Manifolds map[string]ManifoldReport `json:"manifolds"`
+	}
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*r = Report{State: j.State, Err: textError(j.Err), Manifolds: j.Manifolds}
+	return nil
+}
+
+// manifoldReportJSON is the JSON form of a ManifoldReport.
+type manifoldReportJSON struct {
+	State      State          `json:"state"`
+	Inputs     []string       `json:"inputs,omitempty"`
+	Missing    []string       `json:"missing,omitempty"`
+	StartCount int            `json:"start_count"`
+	Started    time.Time      `json:"started,omitzero"`
+	Err        string         `json:"error,omitempty"`
+	Worker     map[string]any `json:"worker,omitempty"`
+}
+
+func (m ManifoldReport) toJSON() manifoldReportJSON {
+	return manifoldReportJSON{
+		State:      m.State,
+		Inputs:     m.Inputs,
+		Missing:    m.Missing,
+		StartCount: m.StartCount,
+		Started:    m.Started,
+		Err:        errorText(m.Err),
+		Worker:     m.Worker,
+	}
+}
+
+// MarshalJSON writes the manifold's report as Report.MarshalJSON describes.
+func (m ManifoldReport) MarshalJSON() ([]byte, error) {
+	j := m.toJSON()
+	if j.Worker != nil {
+		j.Worker = marshallableWorker(j.Worker)
+	}
+	return json.Marshal(j)
+}
+
+// marshallableWorker returns worker if it can be marshalled, else a report
+// whose "error" entry says why it cannot.
+func marshallableWorker(worker map[string]any) map[string]any {
+	if _, err := json.Marshal(worker); err != nil {
+		return map[string]any{"error": "cannot marshal worker report: " + err.Error()}
+	}
+	return worker
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; errors come back as
+// Report.UnmarshalJSON describes, and the worker report holds what
+// encoding/json decodes into an any (numbers as float64, and so on).
+func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
+	var j manifoldReportJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*m = ManifoldReport{
+		State:      j.State,
+		Inputs:     j.Inputs,
+		Missing:    j.Missing,
+		StartCount: j.StartCount,
+		Started:    j.Started,
+		Err:        textError(j.Err),
+		Worker:     j.Worker,
+	}
+	return nil
+}
+
+// errorText returns err's message, or "" for nil.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// textError returns an error with the message text, or nil for "".
+func textError(text string) error {
+	if text == "" {
+		return nil
+	}
+	return errors.New(text)
+}

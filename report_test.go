@@ -1,0 +1,429 @@
+package dependency_test
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/seedworks/dependency"
+)
+
+// epoch is the fake clock's time when a synctest bubble starts.
+var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// startMixedGraph installs manifolds in every kind of state and lets them
+// settle for a second of fake time:
+//   - "config" runs, and reports {"version": 3};
+//   - "api" runs on config;
+//   - "db" runs on config without "secrets", which is not installed;
+//   - "auth" failed to start and waits out its error delay;
+//   - "web" requires api and auth, so it stopped with ErrMissing.
+//
+// It must be called inside a synctest bubble.
+func startMixedGraph(t *testing.T, h *harness) dependency.Engine {
+	t.Helper()
+	h.failStart("auth", func() error { return errFailed })
+	engine := dependency.NewEngine(nil, time.Minute, 10*time.Millisecond)
+	err := dependency.Install(engine, dependency.Manifolds{
+		"config": reporting(h.manifold("config"), map[string]any{"version": 3}),
+		"api":    h.manifold("api", "config"),
+		"db":     h.manifold("db", "config", "secrets"),
+		"auth":   h.manifold("auth"),
+		"web":    h.requiring("web", "api", "auth"),
+	})
+	if err != nil {
+		t.Fatalf("Install = %v, want nil", err)
+	}
+	time.Sleep(time.Second)
+	synctest.Wait()
+	return engine
+}
+
+// jsonEqual reports whether a and b marshal to the same JSON, which sorts
+// map keys.
+func jsonEqual(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// errDoomed is the fatal error that stops the engine in report tests.
+var errDoomed = errors.New("doomed")
+
+func isDoomed(err error) bool { return errors.Is(err, errDoomed) }
+
+// wantManifold is what checkManifold expects of one manifold.
+type wantManifold struct {
+	state      dependency.State
+	missing    []string
+	startCount int
+	started    time.Duration // after epoch; ignored when startCount is 0
+	err        error         // matched with errors.Is; nil: no error
+}
+
+// checkManifold fails t unless r reports name as want says.
+func checkManifold(t *testing.T, r dependency.Report, name string, want wantManifold) {
+	t.Helper()
+	m, ok := r.Manifolds[name]
+	if !ok {
+		t.Errorf("Report() has no %q, want %v", name, want.state)
+		return
+	}
+	if m.State != want.state {
+		t.Errorf("Report() %q State = %v, want %v", name, m.State, want.state)
+	}
+	if !slices.Equal(m.Missing, want.missing) {
+		t.Errorf("Report() %q Missing = %q, want %q", name, m.Missing, want.missing)
+	}
+	if m.StartCount != want.startCount {
+		t.Errorf("Report() %q StartCount = %d, want %d", name, m.StartCount, want.startCount)
+	}
+	wantStarted := time.Time{}
+	if want.startCount > 0 {
+		wantStarted = epoch.Add(want.started)
+	}
+	if !m.Started.Equal(wantStarted) {
+		t.Errorf("Report() %q Started = %v, want %v", name, m.Started, wantStarted)
+	}
+	switch {
+	case want.err == nil && m.Err != nil:
+		t.Errorf("Report() %q Err = %v, want nil", name, m.Err)
+	case want.err != nil && !errors.Is(m.Err, want.err):
+		t.Errorf("Report() %q Err = %v, want %v", name, m.Err, want.err)
+	}
+}
+
+func TestReportLifecycle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+		if r := engine.Report(); r.State != dependency.StateStarted || r.Err != nil || len(r.Manifolds) != 0 {
+			t.Errorf("Report() of a new engine = %+v, want started, no error, no manifolds", r)
+		}
+
+		// a's start is held in flight; b waits for it.
+		gate, hold := make(chan struct{}), make(chan struct{})
+		err := dependency.Install(engine, dependency.Manifolds{
+			"a": gateStart(h.manifold("a"), gate),
+			"b": holdStop(h.requiring("b", "a"), hold),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		synctest.Wait()
+		r := engine.Report()
+		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarting})
+		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting, missing: []string{"a"}})
+		if inputs := r.Manifolds["b"].Inputs; !slices.Equal(inputs, []string{"a"}) {
+			t.Errorf("Report() b Inputs = %q, want [a]", inputs)
+		}
+
+		// a starts at once, b after the bounce delay.
+		close(gate)
+		synctest.Wait()
+		r = engine.Report()
+		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarted, startCount: 1})
+		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting})
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 1, started: 10 * time.Millisecond})
+
+		// a fails: it waits out its error delay with its error reported,
+		// and b is bounced, stopping until hold is closed.
+		h.worker("a").fail(errFailed)
+		synctest.Wait()
+		r = engine.Report()
+		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarting, startCount: 1, err: errFailed})
+		checkManifold(t, r, "b", wantManifold{state: dependency.StateStopping, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond})
+		close(hold)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarting, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond})
+
+		// b restarts without a, which it requires.
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStopped, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond, err: dependency.ErrMissing})
+
+		// a restarts after its error delay, clearing its error; b keeps its
+		// error until it runs again.
+		time.Sleep(990 * time.Millisecond)
+		synctest.Wait()
+		r = engine.Report()
+		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1010 * time.Millisecond})
+		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting, startCount: 1, started: 10 * time.Millisecond, err: dependency.ErrMissing})
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1020 * time.Millisecond})
+
+		// Uninstalled, a leaves the report and is missing for b.
+		if err := engine.Uninstall("a"); err != nil {
+			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		r = engine.Report()
+		if _, ok := r.Manifolds["a"]; ok || len(r.Manifolds) != 1 {
+			t.Errorf("Report() after Uninstall(\"a\") lists %d manifolds, want only b", len(r.Manifolds))
+		}
+		checkManifold(t, r, "b", wantManifold{state: dependency.StateStopped, missing: []string{"a"}, startCount: 2, started: 1020 * time.Millisecond, err: dependency.ErrMissing})
+
+		stopEngine(t, engine, nil)
+		r = engine.Report()
+		if r.State != dependency.StateStopped || r.Err != nil {
+			t.Errorf("Report() after Wait = %v, %v; want stopped, nil", r.State, r.Err)
+		}
+		checkManifold(t, r, "b", wantManifold{state: dependency.StateStopped, missing: []string{"a"}, startCount: 2, started: 1020 * time.Millisecond, err: dependency.ErrMissing})
+	})
+}
+
+func TestReportWhileStoppingAndStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(isDoomed, time.Second, 10*time.Millisecond)
+		hold := make(chan struct{})
+		mustInstall(t, engine, "slow", holdStop(h.manifold("slow"), hold))
+		mustInstall(t, engine, "doomed", h.manifold("doomed"))
+		synctest.Wait()
+
+		// A fatal error stops the engine; slow keeps stopping until hold
+		// is closed.
+		h.worker("doomed").fail(errDoomed)
+		synctest.Wait()
+		r := engine.Report()
+		if r.State != dependency.StateStopping || !errors.Is(r.Err, errDoomed) {
+			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errDoomed)
+		}
+		checkManifold(t, r, "slow", wantManifold{state: dependency.StateStopping, startCount: 1})
+		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errDoomed})
+
+		close(hold)
+		waitErr := engine.Wait()
+		if !errors.Is(waitErr, errDoomed) {
+			t.Fatalf("Wait() = %v, want %v", waitErr, errDoomed)
+		}
+		for range 2 {
+			r = engine.Report()
+			if r.State != dependency.StateStopped || r.Err != waitErr {
+				t.Errorf("Report() after Wait = %v, %v; want stopped, Wait's error %v", r.State, r.Err, waitErr)
+			}
+			checkManifold(t, r, "slow", wantManifold{state: dependency.StateStopped, startCount: 1})
+		}
+	})
+}
+
+func TestReportErrorUntilRunsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+		errStart := errors.New("start failed")
+		failures := 0
+		h.failStart("a", func() error {
+			if failures++; failures <= 2 {
+				return errStart
+			}
+			return nil
+		})
+		mustInstall(t, engine, "a", h.manifold("a"))
+
+		// The failed start's error stays through the retries that fail too.
+		for i := range 2 {
+			synctest.Wait()
+			checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, err: errStart})
+			if i == 0 {
+				time.Sleep(time.Second)
+			}
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarted, startCount: 1, started: 2 * time.Second})
+
+		// The worker's error stays until it runs again.
+		h.worker("a").fail(errFailed)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, startCount: 1, started: 2 * time.Second, err: errFailed})
+		time.Sleep(time.Second - time.Nanosecond)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, startCount: 1, started: 2 * time.Second, err: errFailed})
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarted, startCount: 2, started: 3 * time.Second})
+
+		// A worker that completes leaves no error.
+		h.worker("a").fail(nil)
+		synctest.Wait()
+		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStopped, startCount: 2, started: 3 * time.Second})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestReportMissing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Minute, 0)
+		h.failStart("failing", func() error { return errFailed })
+		err := dependency.Install(engine, dependency.Manifolds{
+			"running":   h.manifold("running"),
+			"completed": h.manifold("completed"),
+			"failing":   h.manifold("failing"),
+			"m":         h.manifold("m", "absent", "running", "failing", "completed"),
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		synctest.Wait()
+		h.worker("completed").fail(nil)
+		synctest.Wait()
+		// m started once its inputs had started, and again when completed
+		// stopped. Missing keeps the order of Inputs.
+		checkManifold(t, engine.Report(), "m", wantManifold{
+			state:      dependency.StateStarted,
+			missing:    []string{"absent", "failing", "completed"},
+			startCount: 2,
+		})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestReportWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		mustInstall(t, engine, "reporting", reporting(h.manifold("reporting"), map[string]any{"jobs": 2}))
+		mustInstall(t, engine, "silent", h.manifold("silent"))
+		panicking := h.manifold("panicking")
+		start := panicking.Start
+		panicking.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			w, err := start(get)
+			return panickingReporter{w}, err
+		}
+		mustInstall(t, engine, "panicking", panicking)
+		synctest.Wait()
+		r := engine.Report()
+		if got := r.Manifolds["reporting"].Worker; !jsonEqual(got, map[string]any{"jobs": 2}) {
+			t.Errorf("Report() reporting Worker = %v, want map[jobs:2]", got)
+		}
+		if got := r.Manifolds["silent"].Worker; got != nil {
+			t.Errorf("Report() silent Worker = %v, want nil: its worker is no Reporter", got)
+		}
+		msg, _ := r.Manifolds["panicking"].Worker["error"].(string)
+		if !strings.Contains(msg, "panicked: report exploded") {
+			t.Errorf("Report() panicking Worker = %v, want an error entry carrying the panic", r.Manifolds["panicking"].Worker)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// panickingReporter is a worker whose Report panics.
+type panickingReporter struct{ dependency.Worker }
+
+func (panickingReporter) Report() map[string]any { panic("report exploded") }
+func TestSelfManifold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		seen := make(chan dependency.Report, 1)
+		mustInstall(t, engine, "self", dependency.SelfManifold(engine))
+		mustInstall(t, engine, "installer", dependency.Manifold{
+			Inputs: []string{"self"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var self dependency.Engine
+				if err := get("self", &self); err != nil {
+					return nil, err
+				}
+				if err := self.Install("child", h.manifold("child")); err != nil {
+					return nil, err
+				}
+				seen <- self.Report()
+				return h.started("installer", nil, nil)
+			},
+		})
+		synctest.Wait()
+		r := <-seen
+		if got := r.Manifolds["self"].State; got != dependency.StateStarted {
+			t.Errorf("installer's Report() self State = %v, want started", got)
+		}
+		if _, ok := r.Manifolds["child"]; !ok {
+			t.Errorf("installer's Report() has no \"child\", want the manifold it installed")
+		}
+		if h.worker("child") == nil || h.worker("installer") == nil {
+			t.Errorf("child, installer workers = %v, %v; want both running", h.worker("child"), h.worker("installer"))
+		}
+
+		// Asked for anything but an *Engine, its Output fails.
+		mustInstall(t, engine, "wrong", dependency.Manifold{
+			Inputs: []string{"self"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var n int
+				return nil, get("self", &n)
+			},
+		})
+		synctest.Wait()
+		if err := engine.Report().Manifolds["wrong"].Err; err == nil || errors.Is(err, dependency.ErrMissing) {
+			t.Errorf("\"wrong\" Err = %v, want a type error", err)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestErrMissingNamesInputAndReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		mustInstall(t, engine, "plain", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return h.started("plain", nil, nil) },
+		})
+		synctest.Wait()
+		errs := make(chan []error, 1)
+		mustInstall(t, engine, "m", dependency.Manifold{
+			Inputs: []string{"plain", "absent"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var n int
+				errs <- []error{get("undeclared", nil), get("absent", nil), get("plain", &n), get("plain", nil)}
+				return h.started("m", nil, nil)
+			},
+		})
+		synctest.Wait()
+		got := <-errs
+		for i, want := range []string{
+			`"undeclared" is not an input of "m": dependency not available`,
+			`input "absent" not running: dependency not available`,
+			`input "plain" has no Output for *int: dependency not available`,
+		} {
+			if got[i] == nil || got[i].Error() != want || !errors.Is(got[i], dependency.ErrMissing) {
+				t.Errorf("error %d = %v, want %q wrapping ErrMissing", i, got[i], want)
+			}
+		}
+		if got[3] != nil {
+			t.Errorf("get(\"plain\", nil) = %v, want nil: an input without Output serves a nil out", got[3])
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// Each Report after Wait is the caller's own: changing one changes no other.
+func TestReportAfterWaitIsACopy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b", "a", "x"))
+		synctest.Wait()
+		stopEngine(t, engine, nil)
+
+		first := engine.Report()
+		delete(first.Manifolds, "a")
+		first.Manifolds["b"].Inputs[0] = "changed"
+		first.Manifolds["b"].Missing[0] = "changed"
+		r := engine.Report()
+		if _, ok := r.Manifolds["a"]; !ok {
+			t.Errorf("Report() after a caller deleted \"a\" from its own has no \"a\", want it")
+		}
+		if b := r.Manifolds["b"]; !slices.Equal(b.Inputs, []string{"a", "x"}) || !slices.Equal(b.Missing, []string{"a", "x"}) {
+			t.Errorf("Report() b Inputs, Missing = %q, %q after a caller changed its own; want [a x], [a x]", b.Inputs, b.Missing)
+		}
+	})
+}

@@ -1,0 +1,392 @@
+package dependency_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/seedworks/dependency"
+)
+
+// getCall is one call of a getter and what it returned.
+type getCall struct {
+	name string
+	out  any
+	err  error
+}
+
+func TestGetResource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+
+		plain := h.manifold("plain")
+		plain.Output = nil
+		broken := h.manifold("broken")
+		h.failStart("broken", func() error { return errFailed })
+		var outputCalls record[getCall] // Output's in and out
+		withOutput := h.manifold("output")
+		withOutput.Output = func(in dependency.Worker, out interface{}) error {
+			outputCalls.add(getCall{name: in.(*testWorker).name, out: out})
+			if s, ok := out.(*string); ok {
+				*s = "resource"
+			}
+			return nil
+		}
+
+		var calls record[[]getCall]
+		user := dependency.Manifold{
+			Inputs: []string{"plain", "output", "broken", "absent"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var w *testWorker
+				var s string
+				calls.add([]getCall{
+					{"undeclared", &w, get("undeclared", &w)},
+					{"absent", &w, get("absent", &w)},
+					{"absent", nil, get("absent", nil)},
+					{"broken", &w, get("broken", &w)},
+					{"broken", nil, get("broken", nil)},
+					{"plain", &w, get("plain", &w)},
+					{"plain", nil, get("plain", nil)},
+					{"output", &s, get("output", &s)},
+					{"output", nil, get("output", nil)},
+				})
+				if s != "resource" {
+					t.Errorf(`get("output", &s) set s = %q, want "resource"`, s)
+				}
+				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
+			},
+		}
+		err := dependency.Install(engine, dependency.Manifolds{
+			"plain":  plain,
+			"output": withOutput,
+			"broken": broken,
+			"user":   user,
+		})
+		if err != nil {
+			t.Fatalf("Install = %v, want nil", err)
+		}
+		advance(bounceDelay)
+
+		if n := calls.len(); n != 1 {
+			t.Fatalf("starts of user = %d, want 1", n)
+		}
+		got := calls.all()[0]
+		for i, want := range []error{
+			dependency.ErrMissing, dependency.ErrMissing, dependency.ErrMissing, // undeclared, absent
+			dependency.ErrMissing, dependency.ErrMissing, // broken: installed, not running
+			dependency.ErrMissing, nil, // plain: no Output
+			nil, nil, // output
+		} {
+			if i >= len(got) {
+				t.Fatalf("the start func made %d getter calls, want 9", len(got))
+			}
+			call := got[i]
+			if (want == nil) != (call.err == nil) || !errors.Is(call.err, want) {
+				t.Errorf("get(%q, %T) = %v, want %v", call.name, call.out, call.err, want)
+			}
+		}
+		outputs := outputCalls.all()
+		if len(outputs) != 2 || outputs[0].name != "output" || outputs[1].name != "output" {
+			t.Fatalf("Output calls %v, want two with the worker of %q", outputs, "output")
+		}
+		if _, ok := outputs[0].out.(*string); !ok {
+			t.Errorf("Output's first out = %T, want *string", outputs[0].out)
+		}
+		if outputs[1].out != nil {
+			t.Errorf("Output's second out = %v, want nil", outputs[1].out)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestGetResourceExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		var saved record[dependency.GetResourceFunc]
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		mustInstall(t, engine, "b", dependency.Manifold{
+			Inputs: []string{"a"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var w *testWorker
+				if err := get("a", &w); err != nil {
+					t.Errorf(`get("a") during start = %v, want nil`, err)
+				}
+				saved.add(get)
+				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
+			},
+		})
+		synctest.Wait()
+
+		if n := saved.len(); n != 1 {
+			t.Fatalf("starts of b = %d, want 1", n)
+		}
+		var w *testWorker
+		for _, name := range []string{"a", "undeclared"} {
+			if err := saved.all()[0](name, &w); !errors.Is(err, dependency.ErrExpired) {
+				t.Errorf("get(%q) after start = %v, want an error matching ErrExpired", name, err)
+			}
+		}
+		if w != nil {
+			t.Errorf("expired get set out to %v, want it untouched", w)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+// checkPanicError fails t unless err wraps ErrPanic through a *PanicError
+// with value, whose stack shows where the panic happened.
+func checkPanicError(t *testing.T, err error, value any, where string) {
+	t.Helper()
+	if !errors.Is(err, dependency.ErrPanic) {
+		t.Errorf("error = %v, want one matching ErrPanic", err)
+	}
+	var p *dependency.PanicError
+	if !errors.As(err, &p) {
+		t.Fatalf("error = %#v, want a *PanicError", err)
+	}
+	if p.Value != value {
+		t.Errorf("PanicError.Value = %v, want %v", p.Value, value)
+	}
+	if !bytes.Contains(p.Stack, []byte(where)) {
+		t.Errorf("PanicError.Stack does not mention %s:\n%s", where, p.Stack)
+	}
+}
+
+func TestStartPanicIsError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		mustInstall(t, engine, "other", h.manifold("other"))
+		panicking := h.manifold("a")
+		start := panicking.Start
+		var calls record[bool]
+		panicking.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			calls.add(true)
+			if calls.len() == 1 {
+				panic("boom")
+			}
+			return start(get)
+		}
+		mustInstall(t, engine, "a", panicking)
+		synctest.Wait()
+
+		report := engine.Report()
+		if report.State != dependency.StateStarted {
+			t.Errorf("engine state = %v, want %v", report.State, dependency.StateStarted)
+		}
+		checkPanicError(t, report.Manifolds["a"].Err, "boom", "TestStartPanicIsError")
+		h.checkLive(t, map[string]int{"other": 1, "a": 0})
+		advance(errorDelay - 1)
+		h.checkLive(t, map[string]int{"other": 1, "a": 0})
+		advance(1)
+		h.checkLive(t, map[string]int{"other": 1, "a": 1})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestOutputPanicIsError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		errBoom := errors.New("boom")
+		a := h.manifold("a")
+		a.Output = func(dependency.Worker, interface{}) error { panic(errBoom) }
+		mustInstall(t, engine, "a", a)
+		synctest.Wait()
+		var errs record[error]
+		mustInstall(t, engine, "b", dependency.Manifold{
+			Inputs: []string{"a"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				err := get("a", nil)
+				errs.add(err)
+				return nil, err
+			},
+		})
+		synctest.Wait()
+
+		if n := errs.len(); n != 1 {
+			t.Fatalf("starts of b = %d, want 1", n)
+		}
+		err := errs.all()[0]
+		checkPanicError(t, err, errBoom, "TestOutputPanicIsError")
+		if !errors.Is(err, errBoom) {
+			t.Errorf("error = %v, want one matching the panic value %v", err, errBoom)
+		}
+		if got := engine.Report().Manifolds["b"].Err; got != err {
+			t.Errorf("b's error = %v, want the getter's %v", got, err)
+		}
+		// b fails like any start: it is tried again after the error delay.
+		advance(errorDelay - 1)
+		if n := errs.len(); n != 1 {
+			t.Errorf("starts of b before the error delay = %d, want 1", n)
+		}
+		advance(1)
+		if n := errs.len(); n != 2 {
+			t.Errorf("starts of b after the error delay = %d, want 2", n)
+		}
+		h.checkLive(t, map[string]int{"a": 1})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestWorkerStartedWhileBouncedIsKilled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		a := h.worker("a")
+
+		proceed := make(chan struct{})
+		var seen record[*testWorker] // the a each start of b got
+		var workers record[*funcWorker]
+		mustInstall(t, engine, "b", dependency.Manifold{
+			Inputs: []string{"a"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				<-proceed
+				var in *testWorker
+				_ = get("a", &in)
+				seen.add(in)
+				w := newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil })
+				workers.add(w)
+				return w, nil
+			},
+		})
+		synctest.Wait() // b's start waits for proceed
+
+		// a fails while b starts: b is bounced before it has a worker.
+		a.fail(errFailed)
+		synctest.Wait()
+		close(proceed)
+		synctest.Wait()
+		if n := workers.len(); n != 1 {
+			t.Fatalf("starts of b = %d, want 1", n)
+		}
+		if got := seen.all()[0]; got != a {
+			t.Errorf("b's start got a = %v, want the snapshot's worker %v", got, a)
+		}
+		select {
+		case <-workers.all()[0].tomb.Dead():
+		default:
+			t.Errorf("b's worker still runs, want it killed at once")
+		}
+
+		advance(bounceDelay - 1)
+		if n := workers.len(); n != 1 {
+			t.Errorf("starts of b before the bounce delay = %d, want 1", n)
+		}
+		advance(1)
+		if n, last := seen.len(), seen.all()[seen.len()-1]; n != 2 || last != nil {
+			t.Errorf("starts of b = %d, the last with a = %v, want 2, the last without a", n, last)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestStartFailureRestartsAfterErrorDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		h.failStart("a", func() error { return errFailed })
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b", "a"))
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"a": 0, "b": 1}) // b runs without a
+
+		for i := 1; i <= 3; i++ {
+			if n := h.attemptCount("a"); n != i {
+				t.Errorf("starts of a tried = %d, want %d", n, i)
+			}
+			advance(errorDelay - 1)
+			if n := h.attemptCount("a"); n != i {
+				t.Errorf("starts of a tried before the error delay = %d, want %d", n, i)
+			}
+			advance(1)
+		}
+		// A failed start is no change for b: it keeps its worker.
+		h.checkLive(t, map[string]int{"a": 0, "b": 1})
+
+		h.failStart("a", func() error { return nil })
+		advance(errorDelay)
+		h.checkLive(t, map[string]int{"a": 1, "b": 0})
+		advance(bounceDelay)
+		h.checkLive(t, map[string]int{"a": 1, "b": 2})
+		h.checkCurrent(t)
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestLoopNotBlockedByStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		proceed := make(chan struct{})
+		slow := h.manifold("slow")
+		start := slow.Start
+		slow.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			<-proceed
+			return start(get)
+		}
+		mustInstall(t, engine, "slow", slow)
+		synctest.Wait()
+
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"slow": 0, "a": 1})
+		if got := engine.Report().Manifolds["slow"].State; got != dependency.StateStarting {
+			t.Errorf("state of slow = %v, want %v", got, dependency.StateStarting)
+		}
+		close(proceed)
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"slow": 1, "a": 1})
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestOneWorkerAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+
+		// b's workers stop only when released after being killed.
+		release := make(chan struct{})
+		var starts record[bool]
+		mustInstall(t, engine, "b", dependency.Manifold{
+			Inputs: []string{"a"},
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				starts.add(true)
+				return newFuncWorker(func(dying <-chan struct{}) error {
+					<-dying
+					<-release
+					return nil
+				}), nil
+			},
+		})
+		synctest.Wait()
+
+		h.worker("a").fail(errFailed) // bounces b, which does not stop
+		advance(time.Hour)
+		if n := starts.len(); n != 1 {
+			t.Errorf("starts of b while its worker stops = %d, want 1", n)
+		}
+		release <- struct{}{}
+		synctest.Wait()
+		advance(bounceDelay - 1)
+		if n := starts.len(); n != 1 {
+			t.Errorf("starts of b before the bounce delay = %d, want 1", n)
+		}
+		advance(1)
+		if n := starts.len(); n != 2 {
+			t.Errorf("starts of b after the bounce delay = %d, want 2", n)
+		}
+		close(release)
+		stopEngine(t, engine, nil)
+	})
+}
