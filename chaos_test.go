@@ -19,7 +19,7 @@ var (
 )
 
 // chaosFixedSeeds run every time; one random seed runs beside them.
-var chaosFixedSeeds = []uint64{1, 2, 3, 4, 5, 6}
+var chaosFixedSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 
 // chaosOps is how many random operations one seed drives.
 const chaosOps = 2000
