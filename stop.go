@@ -1,0 +1,146 @@
+package dependency
+
+import (
+	"slices"
+	"time"
+)
+
+// waitGoroutines waits for the engine's last goroutines (a worker's Kill
+// call may still be returning) for no longer than StopTimeout. It must only
+// be called from the loop goroutine.
+func (e *engine) waitGoroutines() error {
+	if e.stopDue == nil {
+		e.goroutines.Wait()
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		e.goroutines.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-e.stopDue:
+		return e.stopTimedOut()
+	}
+}
+
+// finish returns Wait's error. It must only be called from the loop
+// goroutine.
+func (e *engine) finish(timeout error) error {
+	return filter(e.config.Filter, joinErrors(e.worst, e.internal, timeout))
+}
+
+// finalReport returns the report of the stopped engine, with Wait's error.
+// It reads the loop's state, which is safe once the loop has returned:
+// nothing changes that state any more. Built on the first call, it costs
+// nothing to an engine whose last report nobody asks for.
+func (e *engine) finalReport() Report {
+	e.finalOnce.Do(func() {
+		e.final = e.report()
+		e.final.State = StateStopped
+		e.final.Err = e.tomb.Err()
+	})
+	return e.final
+}
+
+// stop makes err (if not nil) a candidate for Wait's error and shuts the
+// engine down. It must only be called from the loop goroutine.
+func (e *engine) stop(err error) {
+	if err != nil {
+		e.worst = e.config.worse(e.worst, err)
+	}
+	e.shutDown()
+}
+
+// failInternal stops the engine because its own state is inconsistent.
+// It must only be called from the loop goroutine.
+func (e *engine) failInternal(format string, args ...any) {
+	err := failure(ErrInternal, "internal engine error: "+format, args...)
+	e.config.Logger.Errorf("%v", err)
+	if e.internal == nil {
+		e.internal = err
+	}
+	e.shutDown()
+}
+
+// shutDown stops every worker and cancels every pending start. It must
+// only be called from the loop goroutine.
+func (e *engine) shutDown() {
+	if e.dying {
+		return
+	}
+	e.dying = true
+	e.tomb.Kill(nil)
+	e.config.Logger.Debugf("engine stopping")
+	for _, n := range e.nodes {
+		e.requestStop(n)
+	}
+	if e.config.StopTimeout > 0 {
+		e.stopDue = time.After(e.config.StopTimeout)
+	}
+}
+
+// stopTimedOut logs every worker still running and returns the error that
+// names them. It must only be called from the loop goroutine.
+func (e *engine) stopTimedOut() error {
+	var stuck []string
+	for name, n := range e.nodes {
+		if n.state == starting || n.state == running {
+			stuck = append(stuck, name)
+			e.config.Logger.Errorf("%q manifold worker did not stop within %v; abandoned", name, e.config.StopTimeout)
+		}
+	}
+	if len(stuck) == 0 {
+		return failure(ErrStopTimeout, "worker Kill calls did not return within %v", e.config.StopTimeout)
+	}
+	slices.Sort(stuck)
+	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, quoteAll(stuck, ", "))
+}
+
+// abandonReports makes start goroutines that report after the loop
+// returned (after StopTimeout) kill their worker themselves, and kills the
+// workers whose start the loop never took in; like them, these goroutines
+// are abandoned. It must only be called from the loop goroutine, as it
+// returns.
+func (e *engine) abandonReports() {
+	for _, r := range e.inbox.close() {
+		if !r.stopped {
+			go killQuietly(r.worker)
+		}
+	}
+}
+
+// kill asks w to stop once the loop has handled the current message; see
+// flushKills. It must only be called from the loop goroutine.
+func (e *engine) kill(w Worker) {
+	e.kills = append(e.kills, w)
+}
+
+// flushKills asks the workers collected by kill to stop, on a goroutine of
+// its own so that a Kill that blocks cannot stall the loop. One goroutine
+// per message, not per worker, keeps stopping thousands of workers cheap; a
+// Kill that blocks (breaking the Worker contract) delays only the kills
+// after it from the same message. It must only be called from the loop
+// goroutine.
+func (e *engine) flushKills() {
+	if len(e.kills) == 0 {
+		return
+	}
+	kills := e.kills
+	e.kills = nil
+	e.goroutines.Add(1)
+	go func() {
+		defer e.goroutines.Done()
+		for _, w := range kills {
+			killQuietly(w)
+		}
+	}()
+}
+
+// killQuietly kills w; a panicking Kill changes nothing: Wait decides.
+func killQuietly(w Worker) {
+	defer func() { _ = recover() }()
+	w.Kill()
+}
