@@ -196,13 +196,13 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	if e.dying {
 		return errors.Trace(ErrShuttingDown)
 	}
-	ordered, err := e.planInstall(batch)
+	order, err := e.planInstall(batch)
 	if err != nil {
 		return err
 	}
-	nodes := make([]*node, len(ordered))
-	for i, nm := range ordered {
-		nodes[i] = e.add(nm.name, nm.manifold)
+	nodes := make([]*node, len(order))
+	for i, member := range order {
+		nodes[i] = e.add(batch[member].name, batch[member].manifold)
 	}
 	for _, n := range nodes {
 		e.requestStart(n, 0, false)
