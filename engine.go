@@ -2,6 +2,7 @@ package dependency
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -113,15 +114,21 @@ func (e *engine) Install(name string, manifold Manifold) error {
 	return e.sendInstall([]namedManifold{{name, manifold}})
 }
 
-// installBatch installs every manifold or none, in dependency order.
+// installBatch installs every manifold or none, in dependency order. The
+// batch is sorted by name, so that checks and errors do not depend on map
+// order.
 func (e *engine) installBatch(manifolds Manifolds) error {
-	batch := make([]namedManifold, 0, len(manifolds))
-	for name, manifold := range manifolds {
-		batch = append(batch, namedManifold{name, manifold})
+	// Sorting the names alone and then looking each manifold up is quicker
+	// than sorting (name, manifold) pairs, which are nine words each.
+	names := make([]string, 0, len(manifolds))
+	for name := range manifolds {
+		names = append(names, name)
 	}
-	sortBatch(batch)
-	for _, nm := range batch {
-		if err := validate(nm.name, nm.manifold); err != nil {
+	slices.Sort(names)
+	batch := make([]namedManifold, len(names))
+	for i, name := range names {
+		batch[i] = namedManifold{name, manifolds[name]}
+		if err := validate(name, batch[i].manifold); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -320,10 +319,4 @@ func (w *installWalk) cyclePath(path []walkFrame, first vertex) []string {
 		names = append(names, w.name(v))
 	}
 	return append(names, names[0])
-}
-
-// sortBatch orders a batch by name, so that checks and errors do not depend
-// on map order.
-func sortBatch(batch []namedManifold) {
-	slices.SortFunc(batch, func(a, b namedManifold) int { return strings.Compare(a.name, b.name) })
 }
