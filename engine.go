@@ -36,12 +36,10 @@ func New(config EngineConfig) (Engine, error) {
 		config.Logger = logger
 	}
 	e := &engine{
-		config:    config,
-		install:   make(chan installTicket),
-		uninstall: make(chan uninstallTicket),
-		reports:   make(chan reportTicket),
-		inbox:     runInbox{bell: make(chan struct{}, 1)},
-		nodes:     make(map[string]*node),
+		config:  config,
+		tickets: make(chan ticket),
+		inbox:   runInbox{bell: make(chan struct{}, 1)},
+		nodes:   make(map[string]*node),
 	}
 	e.tomb.Go(e.loop)
 	return e, nil
@@ -53,10 +51,8 @@ type engine struct {
 	config EngineConfig
 	tomb   tomb.Tomb
 
-	install   chan installTicket
-	uninstall chan uninstallTicket
-	reports   chan reportTicket
-	inbox     runInbox // what start goroutines report
+	tickets chan ticket // what Install, Uninstall and Report ask
+	inbox   runInbox    // what start goroutines report
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
@@ -77,6 +73,14 @@ type engine struct {
 	stopDue  <-chan time.Time // fires StopTimeout after dying began
 }
 
+// ticket is a request of a public method to the loop. Its handle runs on
+// the loop goroutine and always sends the reply. One channel carries every
+// kind, so that the loop waits on few channels: fewer to lock on each wait,
+// and fewer parked waiters held by each idle engine.
+type ticket interface {
+	handle(e *engine)
+}
+
 // installTicket asks the loop to install a batch, already validated one by
 // one and sorted by name.
 type installTicket struct {
@@ -94,6 +98,10 @@ type uninstallTicket struct {
 type reportTicket struct {
 	reply chan Report
 }
+
+func (t installTicket) handle(e *engine)   { t.reply <- e.gotInstall(t.batch) }
+func (t uninstallTicket) handle(e *engine) { t.reply <- e.gotUninstall(t.name) }
+func (t reportTicket) handle(e *engine)    { t.reply <- e.report() }
 
 // Kill is part of the Worker interface. It never blocks.
 func (e *engine) Kill() {
@@ -138,7 +146,7 @@ func (e *engine) installBatch(manifolds Manifolds) error {
 func (e *engine) sendInstall(batch []namedManifold) error {
 	reply := make(chan error, 1)
 	select {
-	case e.install <- installTicket{batch, reply}:
+	case e.tickets <- installTicket{batch, reply}:
 		return <-reply // the loop always replies
 	case <-e.tomb.Dying():
 		return errors.Trace(ErrShuttingDown)
@@ -149,7 +157,7 @@ func (e *engine) sendInstall(batch []namedManifold) error {
 func (e *engine) Uninstall(name string) error {
 	reply := make(chan error, 1)
 	select {
-	case e.uninstall <- uninstallTicket{name, reply}:
+	case e.tickets <- uninstallTicket{name, reply}:
 		return <-reply // the loop always replies
 	case <-e.tomb.Dying():
 		return errors.Trace(ErrShuttingDown)
@@ -160,7 +168,7 @@ func (e *engine) Uninstall(name string) error {
 func (e *engine) Report() Report {
 	reply := make(chan Report, 1)
 	select {
-	case e.reports <- reportTicket{reply}:
+	case e.tickets <- reportTicket{reply}:
 		return addWorkerReports(<-reply)
 	case <-e.tomb.Dead():
 		return e.finalReport().clone() // each caller may change its own
@@ -179,12 +187,8 @@ func (e *engine) loop() error {
 		case <-dying:
 			dying = nil
 			e.shutDown()
-		case t := <-e.install:
-			t.reply <- e.gotInstall(t.batch)
-		case t := <-e.uninstall:
-			t.reply <- e.gotUninstall(t.name)
-		case t := <-e.reports:
-			t.reply <- e.report()
+		case t := <-e.tickets:
+			t.handle(e)
 		case <-e.inbox.bell:
 			e.gotReports(e.inbox.take())
 		case <-e.timers.fired(timer):
