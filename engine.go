@@ -237,9 +237,9 @@ func (e *engine) gotUninstall(name string) error {
 
 // gotReports handles the reports of start goroutines, in order. It must
 // only be called from the loop goroutine.
-func (e *engine) gotReports(reports []runReport) {
-	for _, r := range reports {
-		if r.stopped {
+func (e *engine) gotReports(first *runReport) {
+	for r := first; r != nil; r = r.next {
+		if r.stopped() {
 			e.gotStopped(r.node, r.err)
 		} else {
 			e.gotStarted(r.node, r.worker)

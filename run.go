@@ -15,73 +15,83 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
 	worker, err := start(m, ctx, get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
-		if !e.inbox.send(runReport{node: n, worker: worker}) {
+		if !e.inbox.send(&runReport{node: n, worker: worker}) {
 			worker.Kill() // the loop has returned: nobody else will
 			return
 		}
 		err = filter(m.Filter, wait(worker))
 	}
-	e.inbox.send(runReport{node: n, err: err, stopped: true})
+	e.inbox.send(&runReport{node: n, err: err})
 }
 
 // runInbox carries the reports of start goroutines to the loop. Sending
-// never waits for the loop: a goroutine appends its report and rings the
-// bell, so that when thousands of workers start or stop at once each
-// goroutine parks only in Wait, not also on a send the busy loop has yet
-// to take. The loop takes all waiting reports at once, in order.
+// never waits for the loop: a goroutine links its report to the queue and
+// rings the bell, so that when thousands of workers start or stop at once
+// each goroutine parks only in Wait, not also on a send the busy loop has
+// yet to take. The loop takes all waiting reports at once, in order. A
+// linked list rather than a slice, because the reports of a burst pile up
+// while the loop is busy: a slice would be grown, and its reports copied,
+// over and over.
 type runInbox struct {
 	bell chan struct{} // capacity 1: holds a token while reports wait
 
-	mu      sync.Mutex
-	reports []runReport
-	closed  bool // the loop has returned: nothing takes reports any more
+	mu          sync.Mutex
+	first, last *runReport // the queue, oldest first, linked by next
+	closed      bool       // the loop has returned: nothing takes reports any more
 }
 
 // runReport is a message of a start goroutine: its start returned worker,
-// or (stopped, the last message) its start failed or its worker stopped
+// or (worker nil, the last message) its start failed or its worker stopped
 // with err.
 type runReport struct {
-	node    *node
-	worker  Worker
-	err     error
-	stopped bool
+	node   *node
+	worker Worker
+	err    error
+	next   *runReport // the report sent after this one, once taken
 }
+
+func (r *runReport) stopped() bool { return r.worker == nil }
 
 // send queues r for the loop; it returns false, dropping r, once the loop
 // has returned.
-func (in *runInbox) send(r runReport) bool {
+func (in *runInbox) send(r *runReport) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
 		return false
 	}
-	in.reports = append(in.reports, r)
-	if len(in.reports) == 1 {
+	if in.last == nil {
+		in.first = r
 		select {
 		case in.bell <- struct{}{}:
 		default: // a token is already waiting
 		}
+	} else {
+		in.last.next = r
 	}
+	in.last = r
 	return true
 }
 
-// take returns the queued reports, oldest first, and empties the queue.
-func (in *runInbox) take() []runReport {
+// take returns the first of the queued reports, which links the others,
+// and empties the queue.
+func (in *runInbox) take() *runReport {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	reports := in.reports
-	in.reports = nil
-	return reports
+	first := in.first
+	in.first, in.last = nil, nil
+	return first
 }
 
-// close makes every later send fail, and returns the reports never taken.
-func (in *runInbox) close() []runReport {
+// close makes every later send fail, and returns the first of the reports
+// never taken.
+func (in *runInbox) close() *runReport {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.closed = true
-	reports := in.reports
-	in.reports = nil
-	return reports
+	first := in.first
+	in.first, in.last = nil, nil
+	return first
 }
 
 // start calls the manifold's start func and expires the getter when it

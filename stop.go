@@ -105,8 +105,8 @@ func (e *engine) stopTimedOut() error {
 // are abandoned. It must only be called from the loop goroutine, as it
 // returns.
 func (e *engine) abandonReports() {
-	for _, r := range e.inbox.close() {
-		if !r.stopped {
+	for r := e.inbox.close(); r != nil; r = r.next {
+		if !r.stopped() {
 			go killQuietly(r.worker)
 		}
 	}
