@@ -39,7 +39,6 @@ func New(config EngineConfig) (Engine, error) {
 		config:  config,
 		tickets: make(chan ticket),
 		inbox:   runInbox{bell: make(chan struct{}, 1)},
-		nodes:   make(map[string]*node),
 	}
 	e.tomb.Go(e.loop)
 	return e, nil
@@ -63,7 +62,7 @@ type engine struct {
 	finalOnce sync.Once
 
 	// Owned by loop: read and written only on the loop goroutine.
-	nodes    map[string]*node // installed manifolds, and names still referred to
+	nodes    map[string]*node // installed manifolds and names still referred to; nil until an install
 	timers   timerQueue       // delayed starts
 	kills    []Worker         // to kill once the current message is handled
 	live     int              // start goroutines that have not reported their stop
@@ -210,6 +209,11 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	order, err := e.planInstall(batch)
 	if err != nil {
 		return err
+	}
+	if len(e.nodes) == 0 {
+		// Often the first batch holds every manifold: make room for it at
+		// once rather than growing the map, and rehashing it, step by step.
+		e.nodes = make(map[string]*node, len(batch))
 	}
 	nodes := make([]*node, len(order))
 	for i, member := range order {
