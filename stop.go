@@ -74,6 +74,7 @@ func (e *engine) shutDown() {
 	e.dying = true
 	e.tomb.Kill(nil)
 	e.config.Logger.Debugf("engine stopping")
+	e.kills = slices.Grow(e.kills, e.live) // a kill for each running worker, at most
 	for _, n := range e.nodes {
 		e.requestStop(n)
 	}
