@@ -62,14 +62,15 @@ type engine struct {
 	finalOnce sync.Once
 
 	// Owned by loop: read and written only on the loop goroutine.
-	nodes    map[string]*node // installed manifolds and names still referred to; nil until an install
-	timers   timerQueue       // delayed starts
-	kills    []Worker         // to kill once the current message is handled
-	live     int              // start goroutines that have not reported their stop
-	dying    bool             // no new starts; the loop ends when live is 0
-	worst    error            // the fatal error Wait will return
-	internal error            // the engine's own failure, kept apart from worst
-	stopDue  <-chan time.Time // fires StopTimeout after dying began
+	nodes       map[string]*node // installed manifolds and names still referred to; nil until an install
+	first, last *node            // the same nodes, linked in the order made; see shutDown
+	timers      timerQueue       // delayed starts
+	kills       []Worker         // to kill once the current message is handled
+	live        int              // start goroutines that have not reported their stop
+	dying       bool             // no new starts; the loop ends when live is 0
+	worst       error            // the fatal error Wait will return
+	internal    error            // the engine's own failure, kept apart from worst
+	stopDue     <-chan time.Time // fires StopTimeout after dying began
 }
 
 // ticket is a request of a public method to the loop. Its handle runs on

@@ -8,7 +8,7 @@ import (
 )
 
 // runState is where a node is in its worker's life.
-type runState int
+type runState uint8
 
 const (
 	idle      runState = iota // no worker and no start wanted
@@ -27,18 +27,22 @@ func (s runState) String() string { return runStateNames[s] }
 type node struct {
 	name       string
 	manifold   Manifold
-	installed  bool
 	inputs     []*node // one per manifold.Inputs, in order
 	dependents []*node // installed nodes that list this one as an input
 
+	prev, next *node // the engine's nodes in the order made; see shutDown
+
+	// The flags are kept together, so that they share one word.
+	installed  bool
 	state      runState
-	stopping   bool               // the engine asked the starting or running worker to stop
-	stale      bool               // that worker belongs to a manifold since uninstalled
-	worker     Worker             // set while running
-	cancel     context.CancelFunc // cancels the StartContext ctx, if any
-	due        time.Time          // when a scheduled or waiting start may launch
-	afterError bool               // the pending start waits out a failure, not a bounce
-	timerSeq   uint64             // the live entry of this node in the timer queue
+	stopping   bool // the engine asked the starting or running worker to stop
+	stale      bool // that worker belongs to a manifold since uninstalled
+	afterError bool // the pending start waits out a failure, not a bounce
+
+	worker   Worker             // set while running
+	cancel   context.CancelFunc // cancels the StartContext ctx, if any
+	due      time.Time          // when a scheduled or waiting start may launch
+	timerSeq uint64             // the live entry of this node in the timer queue
 
 	failures   int         // consecutive failures, for backoff
 	failedAt   []time.Time // failures within RestartPeriod, oldest first
@@ -95,8 +99,14 @@ func (n *node) restartedTooOften(now time.Time, max int, period time.Duration) b
 func (e *engine) nodeFor(name string) *node {
 	n := e.nodes[name]
 	if n == nil {
-		n = &node{name: name}
+		n = &node{name: name, prev: e.last}
 		e.nodes[name] = n
+		if e.last == nil {
+			e.first = n
+		} else {
+			e.last.next = n
+		}
+		e.last = n
 	}
 	return n
 }
@@ -144,6 +154,17 @@ func (e *engine) remove(n *node) {
 func (e *engine) forgetIfUnused(n *node) {
 	if !n.installed && len(n.dependents) == 0 && n.state == idle {
 		delete(e.nodes, n.name)
+		if n.prev == nil {
+			e.first = n.next
+		} else {
+			n.prev.next = n.next
+		}
+		if n.next == nil {
+			e.last = n.prev
+		} else {
+			n.next.prev = n.prev
+		}
+		n.prev, n.next = nil, nil
 	}
 }
 
