@@ -68,7 +68,6 @@ type engine struct {
 	// Owned by loop: read and written only on the loop goroutine.
 	nodes    map[string]*node // installed manifolds, and names still referred to
 	timers   timerQueue       // delayed starts
-	kills    []Worker         // to kill once the current message is handled
 	live     int              // start goroutines that have not reported their stop
 	dying    bool             // no new starts; the loop ends when live is 0
 	worst    error            // the fatal error Wait will return
@@ -185,7 +184,6 @@ func (e *engine) loop() error {
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}
-		e.flushKills()
 	}
 	return e.finish(e.waitGoroutines())
 }

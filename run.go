@@ -16,7 +16,7 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	worker, err := start(m, ctx, get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
 		if !e.inbox.send(runReport{node: n, worker: worker}) {
-			worker.Kill() // the loop has returned: nobody else will
+			killQuietly(worker) // the loop has returned: nobody else will
 			return
 		}
 		err = filter(m.Filter, wait(worker))

@@ -112,30 +112,14 @@ func (e *engine) abandonReports() {
 	}
 }
 
-// kill asks w to stop once the loop has handled the current message; see
-// flushKills. It must only be called from the loop goroutine.
+// kill asks w to stop on a goroutine of its own, so that a Kill that
+// blocks (breaking the Worker contract) stalls neither the loop nor the
+// other workers' Kill calls. It must only be called from the loop goroutine.
 func (e *engine) kill(w Worker) {
-	e.kills = append(e.kills, w)
-}
-
-// flushKills asks the workers collected by kill to stop, on a goroutine of
-// its own so that a Kill that blocks cannot stall the loop. One goroutine
-// per message, not per worker, keeps stopping thousands of workers cheap; a
-// Kill that blocks (breaking the Worker contract) delays only the kills
-// after it from the same message. It must only be called from the loop
-// goroutine.
-func (e *engine) flushKills() {
-	if len(e.kills) == 0 {
-		return
-	}
-	kills := e.kills
-	e.kills = nil
 	e.goroutines.Add(1)
 	go func() {
 		defer e.goroutines.Done()
-		for _, w := range kills {
-			killQuietly(w)
-		}
+		killQuietly(w)
 	}()
 }
 
