@@ -702,7 +702,7 @@ func TestStopTimeout(t *testing.T) {
 			t.Fatalf("Wait() = %v 1ns before StopTimeout, want still waiting", err)
 		default:
 		}
-		time.Sleep(1)
+		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		select {
 		case err := <-done:

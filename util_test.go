@@ -498,7 +498,7 @@ func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) 
 	if got := h.attemptCount(name); got != before {
 		t.Fatalf("start %d of %q came before %v", before+1, name, d)
 	}
-	time.Sleep(1)
+	time.Sleep(time.Nanosecond)
 	synctest.Wait()
 	if got := h.attemptCount(name); got != before+1 {
 		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
