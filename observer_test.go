@@ -12,27 +12,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// eventRecorder is an Observer that keeps every event.
-type eventRecorder struct {
-	mu     sync.Mutex
-	events []dependency.Event
-}
-
-func (r *eventRecorder) observe(ev dependency.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-}
-
-// take returns the events so far and forgets them.
-func (r *eventRecorder) take() []dependency.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	events := r.events
-	r.events = nil
-	return events
-}
-
 // wantEvent is an Event as the observer tests write it: At is the time after
 // epoch, and Err is matched with errors.Is.
 type wantEvent struct {
@@ -69,7 +48,7 @@ func checkEvents(t *testing.T, got []dependency.Event, want []wantEvent) {
 func TestObserverBounceOfChain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		events := &eventRecorder{}
+		events := &eventLog{}
 		const bounce = 10 * time.Millisecond
 		engine, err := dependency.New(dependency.EngineConfig{
 			ErrorDelay:  time.Second,
@@ -130,7 +109,7 @@ func TestObserverBounceOfChain(t *testing.T) {
 func TestObserverInstallAndUninstall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		events := &eventRecorder{}
+		events := &eventLog{}
 		engine, err := dependency.New(dependency.EngineConfig{Observer: events.observe})
 		if err != nil {
 			t.Fatalf("New = %v, want nil", err)

@@ -451,7 +451,8 @@ func (r *record[T]) len() int {
 	return len(r.items)
 }
 
-// eventLog records the events an engine passes to EngineConfig.Observer.
+// eventLog records the events an engine passes to EngineConfig.Observer,
+// from the loop goroutine, for the test goroutine to read.
 type eventLog struct {
 	mu     sync.Mutex
 	events []dependency.Event
@@ -462,6 +463,15 @@ func (l *eventLog) observe(ev dependency.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, ev)
+}
+
+// take returns the events so far and forgets them.
+func (l *eventLog) take() []dependency.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	events := l.events
+	l.events = nil
+	return events
 }
 
 // of returns the events of kind that name went through, in order.
