@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -134,7 +133,7 @@ func TestObserverInstallAndUninstall(t *testing.T) {
 func TestObserverPanicRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		log := &errorLog{}
+		log := &logRecorder{}
 		engine, err := dependency.New(dependency.EngineConfig{
 			Logger:   log,
 			Observer: func(ev dependency.Event) { panic("observer exploded on " + ev.Kind.String()) },
@@ -148,7 +147,7 @@ func TestObserverPanicRecovered(t *testing.T) {
 		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
 			t.Errorf("b = %v, want running on a's worker despite the observer", b)
 		}
-		errorLines := log.take()
+		errorLines := log.errorLines()
 		want := `"a" manifold: observer panicked on installed: observer exploded on installed`
 		if len(errorLines) == 0 || errorLines[0] != want {
 			t.Errorf("first ERROR line = %q, want %q", errorLines, want)
@@ -158,30 +157,4 @@ func TestObserverPanicRecovered(t *testing.T) {
 		}
 		stopEngine(t, engine, nil)
 	})
-}
-
-// errorLog is a dependency.Logger that keeps the ERROR lines and drops the
-// others.
-type errorLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (*errorLog) Debugf(string, ...any)   {}
-func (*errorLog) Infof(string, ...any)    {}
-func (*errorLog) Warningf(string, ...any) {}
-
-func (l *errorLog) Errorf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-// take returns the lines so far and forgets them.
-func (l *errorLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := l.lines
-	l.lines = nil
-	return lines
 }

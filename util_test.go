@@ -403,6 +403,11 @@ func (r *logRecorder) add(level, format string, args []any) {
 	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
 }
 
+// errorLines returns the text of every ERROR line, in order.
+func (r *logRecorder) errorLines() []string {
+	return r.errorsNaming("")
+}
+
 // errorsNaming returns the ERROR lines that contain word.
 func (r *logRecorder) errorsNaming(word string) []string {
 	r.mu.Lock()
