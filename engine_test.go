@@ -1,7 +1,6 @@
 package dependency_test
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -14,23 +13,11 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// errFatal is the error tests make fatal.
-var errFatal = errors.New("fatal")
-
-func isFatal(err error) bool { return errors.Is(err, errFatal) }
-
 func TestChainStartsInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.requiring("a"),
-			"b": h.requiring("b", "a"),
-			"c": h.requiring("c", "b"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		installChain(t, engine, h.requiring, "a", "b", "c")
 		// Each is held back while its input starts, then bounced.
 		synctest.Wait()
 		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 0})
@@ -52,14 +39,7 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.requiring("a"),
-			"b": h.requiring("b", "a"),
-			"c": h.requiring("c", "b"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		installChain(t, engine, h.requiring, "a", "b", "c")
 		advance(time.Hour)
 		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
 
@@ -101,13 +81,7 @@ func TestZeroBounceDelayStartsDependents(t *testing.T) {
 		h := newHarness()
 		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
 		// b is held back while a starts, then bounced with no delay.
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.manifold("a"),
-			"b": h.manifold("b", "a"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		installChain(t, engine, h.manifold, "a", "b")
 		synctest.Wait()
 		h.checkLive(t, map[string]int{"a": 1, "b": 1})
 		h.checkCurrent(t)
@@ -233,15 +207,12 @@ func TestFatalErrorStopsEngine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, isFatal)
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"a": h.manifold("a"),
 			"b": h.manifold("b", "a"),
 			"c": h.manifold("c", "b"),
 			"d": h.manifold("d"),
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		advance(time.Hour)
 		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1})
 
@@ -470,15 +441,8 @@ func TestStorm(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, seed))
 		h := newHarness()
-		engine, err := dependency.New(dependency.EngineConfig{
-			ErrorDelay:  errorDelay,
-			BounceDelay: bounceDelay,
-			Logger:      &logRecorder{}, // hundreds of failures: keep them out of the output
-		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
-		stopOnCleanup(t, engine)
+		// newEngine discards the log: hundreds of failures would flood the output.
+		engine := stopOnCleanup(t, newEngine(t, dependency.EngineConfig{ErrorDelay: errorDelay, BounceDelay: bounceDelay}))
 
 		const layers, width = 4, 5
 		manifolds := make(dependency.Manifolds)
@@ -503,9 +467,7 @@ func TestStorm(t *testing.T) {
 				}
 			}
 		}
-		if err := dependency.Install(engine, manifolds); err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		mustInstallAll(t, engine, manifolds)
 
 		errs := []error{errFailed, errFailed, dependency.ErrBounce}
 		for step := range 300 {
@@ -549,15 +511,11 @@ func TestQuietLogs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		logs := &logRecorder{}
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := stopOnCleanup(t, newEngine(t, dependency.EngineConfig{
 			ErrorDelay:  errorDelay,
 			BounceDelay: bounceDelay,
 			Logger:      logs,
-		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
-		stopOnCleanup(t, engine)
+		}))
 
 		// b finds a missing, at install and after each change of a.
 		mustInstall(t, engine, "b", h.requiring("b", "a"))

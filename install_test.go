@@ -13,17 +13,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-const (
-	errorDelay  = time.Second
-	bounceDelay = 10 * time.Millisecond
-)
-
-// newTestEngine returns a classic engine with errorDelay and bounceDelay
-// that is stopped when the test ends.
-func newTestEngine(t *testing.T, isFatal dependency.IsFatalFunc) dependency.Engine {
-	return stopOnCleanup(t, dependency.NewEngine(isFatal, errorDelay, bounceDelay))
-}
-
 // installedNames returns the names of the manifolds engine reports, sorted.
 func installedNames(engine dependency.Engine) []string {
 	return slices.Sorted(maps.Keys(engine.Report().Manifolds))
@@ -298,9 +287,7 @@ func TestInstallBatchInDependencyOrder(t *testing.T) {
 					manifolds[name(i)] = h.requiring(name(i), name(i+1))
 				}
 				manifolds[name(n-1)] = h.requiring(name(n - 1))
-				if err := dependency.Install(engine, manifolds); err != nil {
-					t.Fatalf("Install = %v, want nil", err)
-				}
+				mustInstallAll(t, engine, manifolds)
 				advance(n * bounce)
 
 				attempts := 0

@@ -121,10 +121,7 @@ func TestKillBlocks(t *testing.T) {
 // With StopTimeout, Wait gives up on a worker whose Kill blocks and names it.
 func TestKillBlocksStopTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		engine, err := dependency.New(dependency.EngineConfig{StopTimeout: time.Minute})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
 		release := make(chan struct{})
 		defer close(release) // lets the abandoned goroutines end
 		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
@@ -172,13 +169,10 @@ func TestWaitReturnsBeforeKill(t *testing.T) {
 func TestWaitPanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var seen []error
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := newEngine(t, dependency.EngineConfig{
 			ErrorDelay: time.Second,
 			IsFatal:    func(err error) bool { seen = append(seen, err); return false },
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
 		mustInstall(t, engine, "p", startWith(&badWorker{kill: func() {}, wait: func() error { panic("boom") }}))
 		synctest.Wait()
 		var perr *dependency.PanicError
@@ -256,10 +250,7 @@ func TestKillPanics(t *testing.T) {
 // gives up on it.
 func TestKillPanicsStopTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		engine, err := dependency.New(dependency.EngineConfig{StopTimeout: time.Minute})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
 		done := make(chan struct{})
 		defer close(done) // lets the abandoned goroutine end
 		mustInstall(t, engine, "p", startWith(&badWorker{

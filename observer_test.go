@@ -49,22 +49,12 @@ func TestObserverBounceOfChain(t *testing.T) {
 		h := newHarness()
 		events := &eventLog{}
 		const bounce = 10 * time.Millisecond
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := newEngine(t, dependency.EngineConfig{
 			ErrorDelay:  time.Second,
 			BounceDelay: bounce,
 			Observer:    events.observe,
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
-		err = dependency.Install(engine, dependency.Manifolds{
-			"a": h.manifold("a"),
-			"b": h.manifold("b", "a"),
-			"c": h.manifold("c", "b"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		installChain(t, engine, h.manifold, "a", "b", "c")
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if n := h.liveCount(); n != 3 {
@@ -109,10 +99,7 @@ func TestObserverInstallAndUninstall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		events := &eventLog{}
-		engine, err := dependency.New(dependency.EngineConfig{Observer: events.observe})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
+		engine := newEngine(t, dependency.EngineConfig{Observer: events.observe})
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
 		if err := engine.Uninstall("a"); err != nil {
@@ -134,13 +121,10 @@ func TestObserverPanicRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		log := &logRecorder{}
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := newEngine(t, dependency.EngineConfig{
 			Logger:   log,
 			Observer: func(ev dependency.Event) { panic("observer exploded on " + ev.Kind.String()) },
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
 		mustInstall(t, engine, "a", h.manifold("a"))
 		mustInstall(t, engine, "b", h.manifold("b", "a"))
 		synctest.Wait()

@@ -13,28 +13,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// newEngine returns an engine made by New with config, or fails t. It
-// discards the engine's log unless config has a Logger.
-func newEngine(t *testing.T, config dependency.EngineConfig) dependency.Engine {
-	t.Helper()
-	if config.Logger == nil {
-		config.Logger = discard{}
-	}
-	engine, err := dependency.New(config)
-	if err != nil {
-		t.Fatalf("New(%+v) = %v, want nil", config, err)
-	}
-	return engine
-}
-
-// discard is a Logger that drops every line.
-type discard struct{}
-
-func (discard) Debugf(string, ...any)   {}
-func (discard) Infof(string, ...any)    {}
-func (discard) Warningf(string, ...any) {}
-func (discard) Errorf(string, ...any)   {}
-
 // alwaysFail is a start failure for harness.failStart that never ends.
 func alwaysFail() error { return errFailed }
 
@@ -151,13 +129,7 @@ func TestBackoffResetsAfterNonFailureStop(t *testing.T) {
 					BounceDelay:   100 * time.Millisecond,
 					BackoffFactor: 2,
 				})
-				err := dependency.Install(engine, dependency.Manifolds{
-					"a": h.manifold("a"),
-					"b": h.manifold("b", "a"),
-				})
-				if err != nil {
-					t.Fatalf("Install(a, b) = %v, want nil", err)
-				}
+				installChain(t, engine, h.manifold, "a", "b")
 				time.Sleep(time.Second) // b waits out a bounce delay once a has started
 				for _, d := range []time.Duration{time.Second, 2 * time.Second} {
 					synctest.Wait()
@@ -338,14 +310,11 @@ func TestUninstallRunningManifold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newEngine(t, dependency.EngineConfig{ErrorDelay: time.Second, BounceDelay: 100 * time.Millisecond})
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"a": h.manifold("a"),
 			"b": h.manifold("b", "a"),
 			"c": h.requiring("c", "a"),
 		})
-		if err != nil {
-			t.Fatalf("Install(a, b, c) = %v, want nil", err)
-		}
 		time.Sleep(time.Second)
 		synctest.Wait()
 		oldA := h.worker("a")
@@ -642,13 +611,10 @@ func TestStartContextLivesWithWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newEngine(t, dependency.EngineConfig{BounceDelay: time.Second})
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"a": h.manifold("a"),
 			"b": h.withContext("b", "a"),
 		})
-		if err != nil {
-			t.Fatalf("Install(a, b) = %v, want nil", err)
-		}
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		first := h.worker("b")
@@ -680,7 +646,7 @@ func TestStopTimeout(t *testing.T) {
 		engine := newEngine(t, dependency.EngineConfig{StopTimeout: 5 * time.Second, Logger: &log})
 		h.ignoreKill("stuck")
 		release := make(chan struct{})
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"stuck": h.manifold("stuck"),
 			"fine":  h.manifold("fine"),
 			"starting": {Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
@@ -688,9 +654,6 @@ func TestStopTimeout(t *testing.T) {
 				return nil, errFailed
 			}},
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		synctest.Wait()
 		engine.Kill()
 		done := make(chan error, 1)
@@ -781,8 +744,6 @@ func TestValidate(t *testing.T) {
 }
 
 func TestNewEngineIsNew(t *testing.T) {
-	errFatal := errors.New("fatal")
-	isFatal := func(err error) bool { return errors.Is(err, errFatal) }
 	for _, tc := range []struct {
 		name   string
 		engine func(t *testing.T) dependency.Engine
@@ -798,13 +759,7 @@ func TestNewEngineIsNew(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				h := newHarness()
 				engine := tc.engine(t)
-				err := dependency.Install(engine, dependency.Manifolds{
-					"a": h.manifold("a"),
-					"b": h.manifold("b", "a"),
-				})
-				if err != nil {
-					t.Fatalf("Install(a, b) = %v, want nil", err)
-				}
+				installChain(t, engine, h.manifold, "a", "b")
 				time.Sleep(time.Second)
 				synctest.Wait()
 				h.worker("a").fail(errFailed)
@@ -939,13 +894,10 @@ func TestManifoldFilterDropsStartError(t *testing.T) {
 		a := h.manifold("a")
 		a.Filter = func(error) error { return nil }
 		h.failStart("a", alwaysFail)
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"a": a,
 			"b": h.manifold("b", "a"),
 		})
-		if err != nil {
-			t.Fatalf("Install(a, b) = %v, want nil", err)
-		}
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		if started := log.of("a", dependency.EventStarted); len(started) != 0 {
@@ -1023,13 +975,7 @@ func TestZeroBounceDelay(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			h := newHarness()
 			engine := dependency.NewEngine(nil, time.Second, 0)
-			err := dependency.Install(engine, dependency.Manifolds{
-				"a": h.manifold("a"),
-				"b": h.manifold("b", "a"),
-			})
-			if err != nil {
-				t.Fatalf("Install(a, b) = %v, want nil", err)
-			}
+			installChain(t, engine, h.manifold, "a", "b")
 			synctest.Wait()
 			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != h.worker("a") {
 				t.Errorf("b = %+v, want its first worker, running on a", b)
@@ -1041,13 +987,10 @@ func TestZeroBounceDelay(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			h := newHarness()
 			engine := dependency.NewEngine(nil, time.Second, 0)
-			err := dependency.Install(engine, dependency.Manifolds{
+			mustInstallAll(t, engine, dependency.Manifolds{
 				"a": h.blocking("a"),
 				"b": h.manifold("b", "a"),
 			})
-			if err != nil {
-				t.Fatalf("Install(a, b) = %v, want nil", err)
-			}
 			synctest.Wait()
 			if err := engine.Uninstall("a"); err != nil {
 				t.Fatalf(`Uninstall("a") = %v, want nil`, err)
@@ -1084,14 +1027,11 @@ func TestPanickingIsFatalAndWorstError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		var log logRecorder
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := newEngine(t, dependency.EngineConfig{
 			IsFatal:    func(err error) bool { panic("no opinion") },
 			WorstError: func(err0, err1 error) error { panic("no choice") },
 			Logger:     &log,
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
 		h.ignoreKill("b") // so that it fails after the engine began to stop
 		mustInstall(t, engine, "a", h.manifold("a"))
 		mustInstall(t, engine, "b", h.manifold("b"))

@@ -12,9 +12,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// epoch is the fake clock's time when a synctest bubble starts.
-var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // startMixedGraph installs manifolds in every kind of state and lets them
 // settle for a second of fake time:
 //   - "config" runs, and reports {"version": 3};
@@ -28,16 +25,13 @@ func startMixedGraph(t *testing.T, h *harness) dependency.Engine {
 	t.Helper()
 	h.failStart("auth", func() error { return errFailed })
 	engine := dependency.NewEngine(nil, time.Minute, 10*time.Millisecond)
-	err := dependency.Install(engine, dependency.Manifolds{
+	mustInstallAll(t, engine, dependency.Manifolds{
 		"config": reporting(h.manifold("config"), map[string]any{"version": 3}),
 		"api":    h.manifold("api", "config"),
 		"db":     h.manifold("db", "config", "secrets"),
 		"auth":   h.manifold("auth"),
 		"web":    h.requiring("web", "api", "auth"),
 	})
-	if err != nil {
-		t.Fatalf("Install = %v, want nil", err)
-	}
 	time.Sleep(time.Second)
 	synctest.Wait()
 	return engine
@@ -50,11 +44,6 @@ func jsonEqual(a, b any) bool {
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && string(ja) == string(jb)
 }
-
-// errDoomed is the fatal error that stops the engine in report tests.
-var errDoomed = errors.New("doomed")
-
-func isDoomed(err error) bool { return errors.Is(err, errDoomed) }
 
 // wantManifold is what checkManifold expects of one manifold.
 type wantManifold struct {
@@ -107,13 +96,10 @@ func TestReportLifecycle(t *testing.T) {
 
 		// a's start is held in flight; b waits for it.
 		gate, hold := make(chan struct{}), make(chan struct{})
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"a": gateStart(h.manifold("a"), gate),
 			"b": holdStop(h.requiring("b", "a"), hold),
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		synctest.Wait()
 		r := engine.Report()
 		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarting})
@@ -183,7 +169,7 @@ func TestReportLifecycle(t *testing.T) {
 func TestReportWhileStoppingAndStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := dependency.NewEngine(isDoomed, time.Second, 10*time.Millisecond)
+		engine := dependency.NewEngine(isFatal, time.Second, 10*time.Millisecond)
 		hold := make(chan struct{})
 		mustInstall(t, engine, "slow", holdStop(h.manifold("slow"), hold))
 		mustInstall(t, engine, "doomed", h.manifold("doomed"))
@@ -191,19 +177,19 @@ func TestReportWhileStoppingAndStopped(t *testing.T) {
 
 		// A fatal error stops the engine; slow keeps stopping until hold
 		// is closed.
-		h.worker("doomed").fail(errDoomed)
+		h.worker("doomed").fail(errFatal)
 		synctest.Wait()
 		r := engine.Report()
-		if r.State != dependency.StateStopping || !errors.Is(r.Err, errDoomed) {
-			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errDoomed)
+		if r.State != dependency.StateStopping || !errors.Is(r.Err, errFatal) {
+			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errFatal)
 		}
 		checkManifold(t, r, "slow", wantManifold{state: dependency.StateStopping, startCount: 1})
-		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errDoomed})
+		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errFatal})
 
 		close(hold)
 		waitErr := engine.Wait()
-		if !errors.Is(waitErr, errDoomed) {
-			t.Fatalf("Wait() = %v, want %v", waitErr, errDoomed)
+		if !errors.Is(waitErr, errFatal) {
+			t.Fatalf("Wait() = %v, want %v", waitErr, errFatal)
 		}
 		for range 2 {
 			r = engine.Report()
@@ -265,15 +251,12 @@ func TestReportMissing(t *testing.T) {
 		h := newHarness()
 		engine := dependency.NewEngine(nil, time.Minute, 0)
 		h.failStart("failing", func() error { return errFailed })
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"running":   h.manifold("running"),
 			"completed": h.manifold("completed"),
 			"failing":   h.manifold("failing"),
 			"m":         h.manifold("m", "absent", "running", "failing", "completed"),
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		synctest.Wait()
 		h.worker("completed").fail(nil)
 		synctest.Wait()

@@ -59,15 +59,12 @@ func TestGetResource(t *testing.T) {
 				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
 			},
 		}
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"plain":  plain,
 			"output": withOutput,
 			"broken": broken,
 			"user":   user,
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		advance(bounceDelay)
 
 		if n := calls.len(); n != 1 {

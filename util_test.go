@@ -25,6 +25,48 @@ func TestMain(m *testing.M) {
 // errFailed is the error tests inject into workers.
 var errFailed = errors.New("worker failed")
 
+// errFatal is the error tests make fatal, with isFatal.
+var errFatal = errors.New("fatal")
+
+func isFatal(err error) bool { return errors.Is(err, errFatal) }
+
+// epoch is the fake clock's time when a synctest bubble starts.
+var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// The delays of the engines newTestEngine makes.
+const (
+	errorDelay  = time.Second
+	bounceDelay = 10 * time.Millisecond
+)
+
+// newTestEngine returns a classic engine with errorDelay and bounceDelay
+// that is stopped when the test ends.
+func newTestEngine(t *testing.T, isFatal dependency.IsFatalFunc) dependency.Engine {
+	return stopOnCleanup(t, dependency.NewEngine(isFatal, errorDelay, bounceDelay))
+}
+
+// newEngine returns an engine made by New with config, or fails t. It
+// discards the engine's log unless config has a Logger.
+func newEngine(t *testing.T, config dependency.EngineConfig) dependency.Engine {
+	t.Helper()
+	if config.Logger == nil {
+		config.Logger = discard{}
+	}
+	engine, err := dependency.New(config)
+	if err != nil {
+		t.Fatalf("New(%+v) = %v, want nil", config, err)
+	}
+	return engine
+}
+
+// discard is a Logger that drops every line.
+type discard struct{}
+
+func (discard) Debugf(string, ...any)   {}
+func (discard) Infof(string, ...any)    {}
+func (discard) Warningf(string, ...any) {}
+func (discard) Errorf(string, ...any)   {}
+
 // testWorker runs until it is killed, or until the test stops it with an
 // error. It remembers the input workers its start saw.
 type testWorker struct {
@@ -336,6 +378,26 @@ func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependen
 	if err := engine.Install(name, m); err != nil {
 		t.Fatalf("Install(%q) = %v, want nil", name, err)
 	}
+}
+
+// mustInstallAll installs manifolds as one batch, or fails the test.
+func mustInstallAll(t *testing.T, engine dependency.Engine, manifolds dependency.Manifolds) {
+	t.Helper()
+	if err := dependency.Install(engine, manifolds); err != nil {
+		t.Fatalf("Install(%s) = %v, want nil", strings.Join(slices.Sorted(maps.Keys(manifolds)), ", "), err)
+	}
+}
+
+// installChain installs, as one batch, a manifold made by manifold for each
+// of names, each taking the name before it as its only input, or fails the
+// test. Pass h.manifold or h.requiring.
+func installChain(t *testing.T, engine dependency.Engine, manifold func(name string, inputs ...string) dependency.Manifold, names ...string) {
+	t.Helper()
+	manifolds := make(dependency.Manifolds, len(names))
+	for i, name := range names {
+		manifolds[name] = manifold(name, names[max(i-1, 0):i]...)
+	}
+	mustInstallAll(t, engine, manifolds)
 }
 
 // stopOnCleanup makes sure engine has stopped when the test ends, also
