@@ -349,33 +349,11 @@ func TestKillWaitsForSlowWorker(t *testing.T) {
 	})
 }
 
-// blockingKillWorker is a worker whose Kill blocks until release is closed.
-type blockingKillWorker struct {
-	release chan struct{}
-	done    chan struct{}
-}
-
-func (w *blockingKillWorker) Kill() {
-	<-w.release
-	select {
-	case <-w.done:
-	default:
-		close(w.done)
-	}
-}
-
-func (w *blockingKillWorker) Wait() error {
-	<-w.done
-	return nil
-}
-
 func TestKillNeverBlocks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		engine := newTestEngine(t, nil)
-		w := &blockingKillWorker{release: make(chan struct{}), done: make(chan struct{})}
-		mustInstall(t, engine, "a", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
-		})
+		release := make(chan struct{})
+		mustInstall(t, engine, "a", startWith(stuckWorker(release)))
 		synctest.Wait()
 
 		engine.Kill() // returns although the worker's Kill blocks
@@ -387,7 +365,7 @@ func TestKillNeverBlocks(t *testing.T) {
 			t.Fatalf("Wait() = %v while a worker's Kill runs, want it to wait", err)
 		default:
 		}
-		close(w.release)
+		close(release)
 		if err := <-waited; err != nil {
 			t.Errorf("Wait() = %v, want nil", err)
 		}
@@ -399,13 +377,7 @@ func TestKillDuringStart(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
 		proceed := make(chan struct{})
-		slow := h.manifold("slow")
-		start := slow.Start
-		slow.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			<-proceed
-			return start(get)
-		}
-		mustInstall(t, engine, "slow", slow)
+		mustInstall(t, engine, "slow", gateStart(h.manifold("slow"), proceed))
 		synctest.Wait()
 
 		engine.Kill()

@@ -3,7 +3,6 @@ package dependency_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -50,36 +49,6 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 		}
 		stopEngine(t, engine, nil)
 	})
-}
-
-// badWorker is a worker whose Kill and Wait misbehave as the test says.
-type badWorker struct {
-	kill func()
-	wait func() error
-}
-
-func (w *badWorker) Kill()       { w.kill() }
-func (w *badWorker) Wait() error { return w.wait() }
-
-// startWith returns a manifold whose start returns w.
-func startWith(w dependency.Worker) dependency.Manifold {
-	return dependency.Manifold{
-		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
-	}
-}
-
-// stuckWorker returns a worker whose Kill blocks until release is closed,
-// and which stops only then.
-func stuckWorker(release chan struct{}) *badWorker {
-	done := make(chan struct{})
-	var once sync.Once
-	return &badWorker{
-		kill: func() {
-			<-release
-			once.Do(func() { close(done) })
-		},
-		wait: func() error { <-done; return nil },
-	}
 }
 
 // A worker whose Kill blocks does not stall the engine: it keeps serving

@@ -56,7 +56,7 @@ func TestGetResource(t *testing.T) {
 				if s != "resource" {
 					t.Errorf(`get("output", &s) set s = %q, want "resource"`, s)
 				}
-				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
+				return newIdleWorker(), nil
 			},
 		}
 		mustInstallAll(t, engine, dependency.Manifolds{
@@ -114,7 +114,7 @@ func TestGetResourceExpires(t *testing.T) {
 					t.Errorf(`get("a") during start = %v, want nil`, err)
 				}
 				saved.add(get)
-				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
+				return newIdleWorker(), nil
 			},
 		})
 		synctest.Wait()
@@ -323,13 +323,7 @@ func TestLoopNotBlockedByStart(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
 		proceed := make(chan struct{})
-		slow := h.manifold("slow")
-		start := slow.Start
-		slow.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			<-proceed
-			return start(get)
-		}
-		mustInstall(t, engine, "slow", slow)
+		mustInstall(t, engine, "slow", gateStart(h.manifold("slow"), proceed))
 		synctest.Wait()
 
 		mustInstall(t, engine, "a", h.manifold("a"))

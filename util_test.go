@@ -142,6 +142,62 @@ func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
 func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
 func (w *funcWorker) Wait() error { return w.tomb.Wait() }
 
+// idleWorker runs until it is killed, or stopped with an error: the least
+// a worker can be, a channel closed when it stops.
+type idleWorker struct {
+	done chan struct{}
+	once sync.Once
+	err  error
+}
+
+func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
+
+func (w *idleWorker) Kill() { w.stop(nil) }
+
+func (w *idleWorker) Wait() error {
+	<-w.done
+	return w.err
+}
+
+// stop makes Wait return err (nil: a clean stop); only the first stop or
+// Kill counts.
+func (w *idleWorker) stop(err error) {
+	w.once.Do(func() {
+		w.err = err
+		close(w.done)
+	})
+}
+
+// badWorker is a worker whose Kill and Wait misbehave as the test says.
+type badWorker struct {
+	kill func()
+	wait func() error
+}
+
+func (w *badWorker) Kill()       { w.kill() }
+func (w *badWorker) Wait() error { return w.wait() }
+
+// startWith returns a manifold whose start returns w.
+func startWith(w dependency.Worker) dependency.Manifold {
+	return dependency.Manifold{
+		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
+	}
+}
+
+// stuckWorker returns a worker whose Kill blocks until release is closed,
+// and which stops only then.
+func stuckWorker(release chan struct{}) *badWorker {
+	done := make(chan struct{})
+	var once sync.Once
+	return &badWorker{
+		kill: func() {
+			<-release
+			once.Do(func() { close(done) })
+		},
+		wait: func() error { <-done; return nil },
+	}
+}
+
 // harness makes manifolds whose workers it tracks: how often each started,
 // which worker of each is alive, and whether two were ever alive at once.
 type harness struct {
