@@ -322,20 +322,14 @@ func TestKillWaitsForSlowWorker(t *testing.T) {
 		})
 		synctest.Wait()
 
-		engine.Kill()
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
+		waited := killInBackground(engine)
 		advance(time.Hour)
 		select {
 		case <-killed:
 		default:
 			t.Errorf("the worker was not killed")
 		}
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v before the worker stopped, want it to wait", err)
-		default:
-		}
+		checkWaiting(t, waited, "before the worker stopped")
 		close(release)
 		synctest.Wait()
 		select {
@@ -356,15 +350,9 @@ func TestKillNeverBlocks(t *testing.T) {
 		mustInstall(t, engine, "a", startWith(stuckWorker(release)))
 		synctest.Wait()
 
-		engine.Kill() // returns although the worker's Kill blocks
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
+		waited := killInBackground(engine) // Kill returns although the worker's Kill blocks
 		synctest.Wait()
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v while a worker's Kill runs, want it to wait", err)
-		default:
-		}
+		checkWaiting(t, waited, "while a worker's Kill runs")
 		close(release)
 		if err := <-waited; err != nil {
 			t.Errorf("Wait() = %v, want nil", err)
@@ -380,15 +368,9 @@ func TestKillDuringStart(t *testing.T) {
 		mustInstall(t, engine, "slow", gateStart(h.manifold("slow"), proceed))
 		synctest.Wait()
 
-		engine.Kill()
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
+		waited := killInBackground(engine)
 		synctest.Wait()
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v while a start runs, want it to wait", err)
-		default:
-		}
+		checkWaiting(t, waited, "while a start runs")
 		close(proceed) // the worker it returns is killed at once
 		if err := <-waited; err != nil {
 			t.Errorf("Wait() = %v, want nil", err)

@@ -68,15 +68,9 @@ func TestKillBlocks(t *testing.T) {
 		if h.worker("a") == nil {
 			t.Errorf("a has no worker while stuck's Kill blocks")
 		}
-		engine.Kill()
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
+		waited := killInBackground(engine)
 		synctest.Wait()
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v while a worker's Kill blocks, want it to wait", err)
-		default:
-		}
+		checkWaiting(t, waited, "while a worker's Kill blocks")
 		close(release)
 		if err := <-waited; err != nil {
 			t.Errorf("Wait() = %v, want nil", err)

@@ -655,20 +655,14 @@ func TestStopTimeout(t *testing.T) {
 			}},
 		})
 		synctest.Wait()
-		engine.Kill()
-		done := make(chan error, 1)
-		go func() { done <- engine.Wait() }()
+		waited := killInBackground(engine)
 		time.Sleep(5*time.Second - 1)
 		synctest.Wait()
-		select {
-		case err := <-done:
-			t.Fatalf("Wait() = %v 1ns before StopTimeout, want still waiting", err)
-		default:
-		}
+		checkWaiting(t, waited, "1ns before StopTimeout")
 		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		select {
-		case err := <-done:
+		case err := <-waited:
 			if !errors.Is(err, dependency.ErrStopTimeout) {
 				t.Errorf("Wait() = %v, want ErrStopTimeout", err)
 			}

@@ -475,6 +475,26 @@ func stopEngine(t *testing.T, engine dependency.Engine, want error) {
 	}
 }
 
+// killInBackground kills engine and returns a channel that gets what its
+// Wait returns, called on a goroutine of its own.
+func killInBackground(engine dependency.Engine) <-chan error {
+	engine.Kill()
+	waited := make(chan error, 1)
+	go func() { waited <- engine.Wait() }()
+	return waited
+}
+
+// checkWaiting fails t at once if Wait has already returned on waited;
+// while says when it must still be waiting, for the message.
+func checkWaiting(t *testing.T, waited <-chan error, while string) {
+	t.Helper()
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait() = %v %s, want it to wait", err, while)
+	default:
+	}
+}
+
 // withDeadline runs f and fails t if it has not returned within a generous
 // real-time limit: a guard against deadlocks in tests outside a bubble.
 func withDeadline(t *testing.T, what string, f func()) {
