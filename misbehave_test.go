@@ -39,8 +39,7 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 		if report.State != dependency.StateStarting {
 			t.Errorf("new a: State %v, want starting", report.State)
 		}
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		if got := engine.Report().Manifolds["a"].StartCount; got != 1 {
 			t.Errorf("new a after the bounce delay: StartCount %d, want 1", got)
 		}
@@ -111,8 +110,7 @@ func TestWaitReturnsBeforeKill(t *testing.T) {
 		mustInstall(t, engine, "done", startWith(done))
 		mustInstall(t, engine, "failed", startWith(failed))
 		mustInstall(t, engine, "d", h.manifold("d", "done"))
-		time.Sleep(2500 * time.Millisecond)
-		synctest.Wait()
+		advance(2500 * time.Millisecond)
 		report := engine.Report()
 		if got := report.Manifolds["done"]; got.State != dependency.StateStopped || got.StartCount != 1 || got.Err != nil {
 			t.Errorf("done: %v, %d starts, Err %v; want stopped after 1 start, no error", got.State, got.StartCount, got.Err)
@@ -145,8 +143,7 @@ func TestWaitPanics(t *testing.T) {
 		if got := engine.Report().Manifolds["p"].Err; !errors.Is(got, dependency.ErrPanic) {
 			t.Errorf("p: Err %v, want ErrPanic", got)
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if got := engine.Report().Manifolds["p"].StartCount; got != 2 {
 			t.Errorf("p: %d starts after the error delay, want 2", got)
 		}
@@ -167,8 +164,7 @@ func TestStartReturnsNilWorker(t *testing.T) {
 		if got := engine.Report().Manifolds["nil"].Err; !errors.Is(got, dependency.ErrInvalid) {
 			t.Errorf("nil: Err %v, want ErrInvalid", got)
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if starts != 2 {
 			t.Errorf("start called %d times after the error delay, want 2", starts)
 		}

@@ -55,8 +55,7 @@ func TestObserverBounceOfChain(t *testing.T) {
 			Observer:    events.observe,
 		})
 		installChain(t, engine, h.manifold, "a", "b", "c")
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if n := h.liveCount(); n != 3 {
 			t.Fatalf("live workers = %d, want 3", n)
 		}
@@ -65,8 +64,7 @@ func TestObserverBounceOfChain(t *testing.T) {
 		// a asks for a restart: b and c are stopped one after the other,
 		// and start again one after the other.
 		h.worker("a").fail(dependency.ErrBounce)
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		const at = time.Second
 		checkEvents(t, events.take(), []wantEvent{
 			{Kind: dependency.EventStopped, Manifold: "a", Err: dependency.ErrBounce, At: at},

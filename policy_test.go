@@ -138,8 +138,7 @@ func TestBackoffResetsAfterNonFailureStop(t *testing.T) {
 				}
 				synctest.Wait()
 				tc.stop(h)
-				time.Sleep(time.Second)
-				synctest.Wait()
+				advance(time.Second)
 				if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
 					t.Fatalf("b = %v after its stop, want running on a's worker", b)
 				}
@@ -215,8 +214,7 @@ func TestBackoffHugeFactorNeverNegative(t *testing.T) {
 				h.failStart("a", alwaysFail)
 				mustInstall(t, engine, "a", h.manifold("a"))
 				synctest.Wait()
-				time.Sleep(2 * time.Second)
-				synctest.Wait()
+				advance(2 * time.Second)
 				delays := log.delays("a")
 				if len(delays) != 3 {
 					t.Fatalf("delays of a = %v, want 3", delays)
@@ -315,8 +313,7 @@ func TestUninstallRunningManifold(t *testing.T) {
 			"b": h.manifold("b", "a"),
 			"c": h.requiring("c", "a"),
 		})
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		oldA := h.worker("a")
 		if err := engine.Uninstall("a"); err != nil {
 			t.Fatalf(`Uninstall("a") = %v, want nil`, err)
@@ -328,8 +325,7 @@ func TestUninstallRunningManifold(t *testing.T) {
 		if err := oldA.Wait(); err != nil {
 			t.Errorf("old a's Wait() = %v, want nil", err)
 		}
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
+		advance(100 * time.Millisecond)
 		if b := h.worker("b"); b == nil || b.seq != 2 || b.inputs["a"] != nil {
 			t.Errorf("b after Uninstall = %+v, want its second worker, without a", b)
 		}
@@ -345,8 +341,7 @@ func TestUninstallRunningManifold(t *testing.T) {
 		}
 
 		mustInstall(t, engine, "a", h.manifold("a"))
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
+		advance(100 * time.Millisecond)
 		newA := h.worker("a")
 		if newA == nil || newA.seq != 2 {
 			t.Fatalf("a after reinstall = %+v, want its second worker", newA)
@@ -373,8 +368,7 @@ func TestReinstallWhileOldWorkerStops(t *testing.T) {
 			t.Fatalf(`Uninstall("a") = %v, want nil`, err)
 		}
 		mustInstall(t, engine, "a", h.manifold("a"))
-		time.Sleep(time.Hour)
-		synctest.Wait()
+		advance(time.Hour)
 		if got := h.attemptCount("a"); got != 1 {
 			t.Fatalf("start calls of a while its old worker runs = %d, want 1", got)
 		}
@@ -489,8 +483,7 @@ func TestErrUninstallRemovesManifold(t *testing.T) {
 				mustInstall(t, engine, "b", h.manifold("b", "a"))
 				synctest.Wait()
 				tc.request(h, dependency.ErrUninstall)
-				time.Sleep(time.Hour)
-				synctest.Wait()
+				advance(time.Hour)
 				if _, ok := engine.Report().Manifolds["a"]; ok {
 					t.Errorf("Report() lists a after it returned ErrUninstall")
 				}
@@ -592,8 +585,7 @@ func TestStartContextCancelledWhenEngineStopsManifold(t *testing.T) {
 				mustInstall(t, engine, "a", h.manifold("a"))
 				synctest.Wait()
 				mustInstall(t, engine, "b", h.blocking("b", "a"))
-				time.Sleep(time.Hour)
-				synctest.Wait()
+				advance(time.Hour)
 				stopped := time.Now()
 				tc.stop(t, h, engine)
 				synctest.Wait()
@@ -615,8 +607,7 @@ func TestStartContextLivesWithWorker(t *testing.T) {
 			"a": h.manifold("a"),
 			"b": h.withContext("b", "a"),
 		})
-		time.Sleep(time.Hour)
-		synctest.Wait()
+		advance(time.Hour)
 		first := h.worker("b")
 		if err := first.ctx.Err(); err != nil {
 			t.Fatalf("ctx of running b = %v, want alive", err)
@@ -626,8 +617,7 @@ func TestStartContextLivesWithWorker(t *testing.T) {
 		if err := first.ctx.Err(); !errors.Is(err, context.Canceled) {
 			t.Errorf("ctx of bounced b = %v, want cancelled", err)
 		}
-		time.Sleep(2 * time.Second)
-		synctest.Wait()
+		advance(2 * time.Second)
 		second := h.worker("b")
 		if second == nil || second.seq != 2 || second.ctx.Err() != nil {
 			t.Fatalf("b after the bounce = %+v, want its second worker, ctx alive", second)
@@ -656,11 +646,9 @@ func TestStopTimeout(t *testing.T) {
 		})
 		synctest.Wait()
 		waited := killInBackground(engine)
-		time.Sleep(5*time.Second - 1)
-		synctest.Wait()
+		advance(5*time.Second - 1)
 		checkWaiting(t, waited, "1ns before StopTimeout")
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
+		advance(time.Nanosecond)
 		select {
 		case err := <-waited:
 			if !errors.Is(err, dependency.ErrStopTimeout) {
@@ -754,8 +742,7 @@ func TestNewEngineIsNew(t *testing.T) {
 				h := newHarness()
 				engine := tc.engine(t)
 				installChain(t, engine, h.manifold, "a", "b")
-				time.Sleep(time.Second)
-				synctest.Wait()
+				advance(time.Second)
 				h.worker("a").fail(errFailed)
 				expectAttemptAfter(t, h, "b", 300*time.Millisecond)  // bounced, runs without a
 				expectAttemptAfter(t, h, "a", 1700*time.Millisecond) // error delay
@@ -892,8 +879,7 @@ func TestManifoldFilterDropsStartError(t *testing.T) {
 			"a": a,
 			"b": h.manifold("b", "a"),
 		})
-		time.Sleep(time.Hour)
-		synctest.Wait()
+		advance(time.Hour)
 		if started := log.of("a", dependency.EventStarted); len(started) != 0 {
 			t.Errorf("a started %d times, want never: its start failed", len(started))
 		}

@@ -32,8 +32,7 @@ func startMixedGraph(t *testing.T, h *harness) dependency.Engine {
 		"auth":   h.manifold("auth"),
 		"web":    h.requiring("web", "api", "auth"),
 	})
-	time.Sleep(time.Second)
-	synctest.Wait()
+	advance(time.Second)
 	return engine
 }
 
@@ -114,8 +113,7 @@ func TestReportLifecycle(t *testing.T) {
 		r = engine.Report()
 		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarted, startCount: 1})
 		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting})
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 1, started: 10 * time.Millisecond})
 
 		// a fails: it waits out its error delay with its error reported,
@@ -130,27 +128,23 @@ func TestReportLifecycle(t *testing.T) {
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarting, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond})
 
 		// b restarts without a, which it requires.
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStopped, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond, err: dependency.ErrMissing})
 
 		// a restarts after its error delay, clearing its error; b keeps its
 		// error until it runs again.
-		time.Sleep(990 * time.Millisecond)
-		synctest.Wait()
+		advance(990 * time.Millisecond)
 		r = engine.Report()
 		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1010 * time.Millisecond})
 		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting, startCount: 1, started: 10 * time.Millisecond, err: dependency.ErrMissing})
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1020 * time.Millisecond})
 
 		// Uninstalled, a leaves the report and is missing for b.
 		if err := engine.Uninstall("a"); err != nil {
 			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
 		}
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		r = engine.Report()
 		if _, ok := r.Manifolds["a"]; ok || len(r.Manifolds) != 1 {
 			t.Errorf("Report() after Uninstall(\"a\") lists %d manifolds, want only b", len(r.Manifolds))
@@ -223,19 +217,16 @@ func TestReportErrorUntilRunsAgain(t *testing.T) {
 				time.Sleep(time.Second)
 			}
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarted, startCount: 1, started: 2 * time.Second})
 
 		// The worker's error stays until it runs again.
 		h.worker("a").fail(errFailed)
 		synctest.Wait()
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, startCount: 1, started: 2 * time.Second, err: errFailed})
-		time.Sleep(time.Second - time.Nanosecond)
-		synctest.Wait()
+		advance(time.Second - time.Nanosecond)
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, startCount: 1, started: 2 * time.Second, err: errFailed})
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
+		advance(time.Nanosecond)
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarted, startCount: 2, started: 3 * time.Second})
 
 		// A worker that completes leaves no error.

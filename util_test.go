@@ -646,13 +646,11 @@ func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) 
 	t.Helper()
 	synctest.Wait()
 	before := h.attemptCount(name)
-	time.Sleep(d - 1)
-	synctest.Wait()
+	advance(d - 1)
 	if got := h.attemptCount(name); got != before {
 		t.Fatalf("start %d of %q came before %v", before+1, name, d)
 	}
-	time.Sleep(time.Nanosecond)
-	synctest.Wait()
+	advance(time.Nanosecond)
 	if got := h.attemptCount(name); got != before+1 {
 		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
 	}
