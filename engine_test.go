@@ -26,11 +26,7 @@ func TestChainStartsInOrder(t *testing.T) {
 		advance(bounceDelay)
 		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
 		h.checkCurrent(t)
-		for _, name := range []string{"a", "b", "c"} {
-			if n := h.attemptCount(name); n != 1 {
-				t.Errorf("starts of %q tried = %d, want 1", name, n)
-			}
-		}
+		h.checkAttempts(t, map[string]int{"a": 1, "b": 1, "c": 1})
 		stopEngine(t, engine, nil)
 	})
 }
@@ -49,11 +45,7 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 		synctest.Wait()
 		h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
 		advance(bounceDelay)
-		for name, want := range map[string]int{"a": 1, "b": 2, "c": 2} {
-			if n := h.attemptCount(name); n != want {
-				t.Errorf("starts of %q tried = %d, want %d", name, n, want)
-			}
-		}
+		h.checkAttempts(t, map[string]int{"a": 1, "b": 2, "c": 2})
 		advance(errorDelay - bounceDelay - 1)
 		h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
 		advance(1)
@@ -67,11 +59,7 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 		advance(1)
 		h.checkLive(t, map[string]int{"a": 2, "b": 2, "c": 2})
 		h.checkCurrent(t)
-		for name, want := range map[string]int{"a": 2, "b": 3, "c": 3} {
-			if n := h.attemptCount(name); n != want {
-				t.Errorf("starts of %q tried = %d, want %d", name, n, want)
-			}
-		}
+		h.checkAttempts(t, map[string]int{"a": 2, "b": 3, "c": 3})
 		stopEngine(t, engine, nil)
 	})
 }
@@ -227,11 +215,7 @@ func TestFatalErrorStopsEngine(t *testing.T) {
 		if report.State != dependency.StateStopped || report.Err != errFatal {
 			t.Errorf("Report() = %v, %v, want %v, %v", report.State, report.Err, dependency.StateStopped, errFatal)
 		}
-		for _, name := range []string{"a", "b", "c", "d"} {
-			if n := h.attemptCount(name); n != 1 {
-				t.Errorf("starts of %q tried = %d, want 1", name, n)
-			}
-		}
+		h.checkAttempts(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1})
 	})
 }
 

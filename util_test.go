@@ -400,6 +400,19 @@ func (h *harness) checkLive(t *testing.T, want map[string]int) {
 	}
 }
 
+// checkAttempts fails t unless the start func of each name in want was
+// called that many times.
+func (h *harness) checkAttempts(t *testing.T, want map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if got := h.attempts[name]; got != want[name] {
+			t.Errorf("starts of %q tried = %d, want %d", name, got, want[name])
+		}
+	}
+}
+
 // checkCurrent fails t if a live worker holds an input worker other than
 // the input's live one: one it started before, or none while one runs.
 // It is meant for moments when everything has settled.
