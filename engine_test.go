@@ -130,17 +130,13 @@ func TestMissingInputWaitsForInputChange(t *testing.T) {
 		engine := newTestEngine(t, nil)
 		mustInstall(t, engine, "b", h.requiring("b", "a"))
 		advance(time.Hour)
-		if n := h.attemptCount("b"); n != 1 {
-			t.Errorf("starts of b tried = %d, want 1", n)
-		}
+		h.checkAttempts(t, map[string]int{"b": 1})
 		h.checkLive(t, map[string]int{"b": 0})
 
 		h.failStart("a", func() error { return errFailed })
 		mustInstall(t, engine, "a", h.manifold("a"))
 		advance(errorDelay + bounceDelay) // a start that fails is no change
-		if n := h.attemptCount("b"); n != 1 {
-			t.Errorf("starts of b tried = %d, want 1", n)
-		}
+		h.checkAttempts(t, map[string]int{"b": 1})
 
 		h.failStart("a", func() error { return nil })
 		advance(errorDelay - bounceDelay)
