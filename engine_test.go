@@ -64,19 +64,6 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 	})
 }
 
-func TestZeroBounceDelayStartsDependents(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
-		// b is held back while a starts, then bounced with no delay.
-		installChain(t, engine, h.manifold, "a", "b")
-		synctest.Wait()
-		h.checkLive(t, map[string]int{"a": 1, "b": 1})
-		h.checkCurrent(t)
-		stopEngine(t, engine, nil)
-	})
-}
-
 func TestWorkerErrorRestartsAfterErrorDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
@@ -187,177 +174,75 @@ func TestBouncedWorkerRestartsAfterBounceDelay(t *testing.T) {
 	}
 }
 
-func TestFatalErrorStopsEngine(t *testing.T) {
+func TestZeroBounceDelayStartsDependents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := newTestEngine(t, isFatal)
-		mustInstallAll(t, engine, dependency.Manifolds{
-			"a": h.manifold("a"),
-			"b": h.manifold("b", "a"),
-			"c": h.manifold("c", "b"),
-			"d": h.manifold("d"),
-		})
-		advance(time.Hour)
-		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1})
-
-		h.worker("b").fail(errFatal)
-		if err := engine.Wait(); err != errFatal {
-			t.Errorf("Wait() = %v, want %v", err, errFatal)
-		}
-		if n := h.liveCount(); n != 0 {
-			t.Errorf("%d workers alive after Wait, want 0", n)
-		}
-		report := engine.Report()
-		if report.State != dependency.StateStopped || report.Err != errFatal {
-			t.Errorf("Report() = %v, %v, want %v, %v", report.State, report.Err, dependency.StateStopped, errFatal)
-		}
-		h.checkAttempts(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1})
+		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
+		// b is held back while a starts, then bounced with no delay.
+		installChain(t, engine, h.manifold, "a", "b")
+		synctest.Wait()
+		h.checkLive(t, map[string]int{"a": 1, "b": 1})
+		h.checkCurrent(t)
+		stopEngine(t, engine, nil)
 	})
 }
 
-func TestFirstFatalErrorWins(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		errFirst := fmt.Errorf("first: %w", errFatal)
-		errLater := fmt.Errorf("later: %w", errFatal)
-		var asked record[error]
-		engine := newTestEngine(t, func(err error) bool {
-			asked.add(err)
-			return isFatal(err)
-		})
-		mustInstall(t, engine, "a", h.manifold("a"))
-		// b fails fatally when the engine stops it.
-		mustInstall(t, engine, "b", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
-				return newFuncWorker(func(dying <-chan struct{}) error {
-					<-dying
-					return errLater
-				}), nil
-			},
-		})
-		synctest.Wait()
-
-		h.worker("a").fail(errFirst)
-		if err := engine.Wait(); err != errFirst {
-			t.Errorf("Wait() = %v, want %v", err, errFirst)
-		}
-		got := asked.all()
-		if len(got) != 2 || got[0] != errFirst || got[1] != errLater {
-			t.Errorf("isFatal asked about %v, want [%v %v]", got, errFirst, errLater)
-		}
-	})
-}
-
-func TestKillDuringDelay(t *testing.T) {
-	for _, test := range []struct {
-		about string
-		stop  func(h *harness)
-	}{{
-		about: "error delay",
-		stop:  func(h *harness) { h.worker("a").fail(errFailed) },
-	}, {
-		about: "bounce delay",
-		stop:  func(h *harness) { h.worker("b").fail(dependency.ErrBounce) },
-	}} {
-		t.Run(test.about, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				h := newHarness()
-				engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Hour, time.Hour))
-				mustInstall(t, engine, "a", h.manifold("a"))
-				mustInstall(t, engine, "b", h.manifold("b"))
-				synctest.Wait()
-				test.stop(h)
-				advance(time.Minute)
-
-				began := time.Now()
-				engine.Kill()
-				if err := engine.Wait(); err != nil {
-					t.Errorf("Wait() = %v, want nil", err)
-				}
-				if waited := time.Since(began); waited != 0 {
-					t.Errorf("Wait took %v of the fake clock, want 0", waited)
-				}
-				advance(2 * time.Hour)
-				if n := h.attemptCount("a") + h.attemptCount("b"); n != 2 {
-					t.Errorf("starts tried = %d, want 2", n)
-				}
-			})
-		})
-	}
-}
-
-func TestKillWaitsForSlowWorker(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		engine := newTestEngine(t, nil)
-		killed, release := make(chan struct{}), make(chan struct{})
-		mustInstall(t, engine, "slow", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
-				return newFuncWorker(func(dying <-chan struct{}) error {
-					<-dying
-					close(killed)
-					<-release
-					return nil
-				}), nil
-			},
-		})
-		synctest.Wait()
-
-		waited := killInBackground(engine)
-		advance(time.Hour)
-		select {
-		case <-killed:
-		default:
-			t.Errorf("the worker was not killed")
-		}
-		checkWaiting(t, waited, "before the worker stopped")
-		close(release)
-		synctest.Wait()
-		select {
-		case err := <-waited:
-			if err != nil {
-				t.Errorf("Wait() = %v, want nil", err)
+func TestZeroBounceDelay(t *testing.T) {
+	t.Run("input starts", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			engine := dependency.NewEngine(nil, time.Second, 0)
+			installChain(t, engine, h.manifold, "a", "b")
+			synctest.Wait()
+			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != h.worker("a") {
+				t.Errorf("b = %+v, want its first worker, running on a", b)
 			}
-		default:
-			t.Errorf("Wait has not returned after the worker stopped")
-		}
+			stopEngine(t, engine, nil)
+		})
+	})
+	t.Run("starting input uninstalled", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			engine := dependency.NewEngine(nil, time.Second, 0)
+			mustInstallAll(t, engine, dependency.Manifolds{
+				"a": h.blocking("a"),
+				"b": h.manifold("b", "a"),
+			})
+			synctest.Wait()
+			if err := engine.Uninstall("a"); err != nil {
+				t.Fatalf(`Uninstall("a") = %v, want nil`, err)
+			}
+			synctest.Wait()
+			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != nil {
+				t.Errorf("b = %+v, want its first worker, running without a", b)
+			}
+			stopEngine(t, engine, nil)
+		})
 	})
 }
 
-func TestKillNeverBlocks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		engine := newTestEngine(t, nil)
-		release := make(chan struct{})
-		mustInstall(t, engine, "a", startWith(stuckWorker(release)))
-		synctest.Wait()
-
-		waited := killInBackground(engine) // Kill returns although the worker's Kill blocks
-		synctest.Wait()
-		checkWaiting(t, waited, "while a worker's Kill runs")
-		close(release)
-		if err := <-waited; err != nil {
-			t.Errorf("Wait() = %v, want nil", err)
-		}
-	})
-}
-
-func TestKillDuringStart(t *testing.T) {
+// A start held back by an input whose start is in flight launches when that
+// input starts, also with no bounce delay and no time passing.
+func TestHeldStartLaunchesWhenInputStartsWithoutBounceDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := newTestEngine(t, nil)
-		proceed := make(chan struct{})
-		mustInstall(t, engine, "slow", gateStart(h.manifold("slow"), proceed))
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		gate := make(chan struct{})
+		mustInstall(t, engine, "a", gateStart(h.manifold("a"), gate))
+		mustInstall(t, engine, "b", h.manifold("b", "a"))
 		synctest.Wait()
-
-		waited := killInBackground(engine)
+		if n := h.startCount("b"); n != 0 {
+			t.Fatalf("starts of \"b\" while \"a\" starts = %d, want 0", n)
+		}
+		close(gate)
 		synctest.Wait()
-		checkWaiting(t, waited, "while a start runs")
-		close(proceed) // the worker it returns is killed at once
-		if err := <-waited; err != nil {
-			t.Errorf("Wait() = %v, want nil", err)
+		if n := h.startCount("b"); n != 1 {
+			t.Errorf("starts of \"b\" after \"a\" started = %d, want 1", n)
 		}
-		if n, live := h.startCount("slow"), h.liveCount(); n != 1 || live != 0 {
-			t.Errorf("workers started = %d, alive = %d, want 1, 0", n, live)
+		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
+			t.Errorf("b = %v, want running on a's worker", b)
 		}
+		stopEngine(t, engine, nil)
 	})
 }
 
@@ -501,29 +386,4 @@ func checkQuiet(t *testing.T, lines []logLine, want int) {
 	if loud != want {
 		t.Errorf("%d lines at WARNING or ERROR, want %d; got %q", loud, want, lines)
 	}
-}
-
-// A start held back by an input whose start is in flight launches when that
-// input starts, also with no bounce delay and no time passing.
-func TestHeldStartLaunchesWhenInputStartsWithoutBounceDelay(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := dependency.NewEngine(nil, time.Second, 0)
-		gate := make(chan struct{})
-		mustInstall(t, engine, "a", gateStart(h.manifold("a"), gate))
-		mustInstall(t, engine, "b", h.manifold("b", "a"))
-		synctest.Wait()
-		if n := h.startCount("b"); n != 0 {
-			t.Fatalf("starts of \"b\" while \"a\" starts = %d, want 0", n)
-		}
-		close(gate)
-		synctest.Wait()
-		if n := h.startCount("b"); n != 1 {
-			t.Errorf("starts of \"b\" after \"a\" started = %d, want 1", n)
-		}
-		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
-			t.Errorf("b = %v, want running on a's worker", b)
-		}
-		stopEngine(t, engine, nil)
-	})
 }

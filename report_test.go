@@ -343,41 +343,6 @@ func TestSelfManifold(t *testing.T) {
 	})
 }
 
-func TestErrMissingNamesInputAndReason(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := dependency.NewEngine(nil, time.Second, 0)
-		mustInstall(t, engine, "plain", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return h.started("plain", nil, nil) },
-		})
-		synctest.Wait()
-		errs := make(chan []error, 1)
-		mustInstall(t, engine, "m", dependency.Manifold{
-			Inputs: []string{"plain", "absent"},
-			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-				var n int
-				errs <- []error{get("undeclared", nil), get("absent", nil), get("plain", &n), get("plain", nil)}
-				return h.started("m", nil, nil)
-			},
-		})
-		synctest.Wait()
-		got := <-errs
-		for i, want := range []string{
-			`"undeclared" is not an input of "m": dependency not available`,
-			`input "absent" not running: dependency not available`,
-			`input "plain" has no Output for *int: dependency not available`,
-		} {
-			if got[i] == nil || got[i].Error() != want || !errors.Is(got[i], dependency.ErrMissing) {
-				t.Errorf("error %d = %v, want %q wrapping ErrMissing", i, got[i], want)
-			}
-		}
-		if got[3] != nil {
-			t.Errorf("get(\"plain\", nil) = %v, want nil: an input without Output serves a nil out", got[3])
-		}
-		stopEngine(t, engine, nil)
-	})
-}
-
 // Each Report after Wait is the caller's own: changing one changes no other.
 func TestReportAfterWaitIsACopy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -400,4 +365,60 @@ func TestReportAfterWaitIsACopy(t *testing.T) {
 			t.Errorf("Report() b Inputs, Missing = %q, %q after a caller changed its own; want [a x], [a x]", b.Inputs, b.Missing)
 		}
 	})
+}
+
+// reportingWorker is a worker that describes itself with a fixed report.
+type reportingWorker struct {
+	dependency.Worker
+	report map[string]any
+}
+
+func (w reportingWorker) Report() map[string]any { return w.report }
+
+// reporting returns m with workers that implement dependency.Reporter,
+// answering report; its Output still serves the worker m's start made.
+func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return reportingWorker{w, report}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(reportingWorker).Worker, out)
+	}
+	return m
+}
+
+// heldWorker is a worker whose Wait, once it is killed, does not return
+// until release is closed.
+type heldWorker struct {
+	dependency.Worker
+	release <-chan struct{}
+}
+
+func (w heldWorker) Wait() error {
+	err := w.Worker.Wait()
+	<-w.release
+	return err
+}
+
+// holdStop returns m with workers that keep stopping until release is
+// closed, so a test can see them stopping; its Output still serves the
+// worker m's start made.
+func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return heldWorker{w, release}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(heldWorker).Worker, out)
+	}
+	return m
 }

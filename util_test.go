@@ -313,6 +313,9 @@ func (h *harness) failStart(name string, f func() error) {
 	h.startFn[name] = f
 }
 
+// alwaysFail is a start failure for harness.failStart that never ends.
+func alwaysFail() error { return errFailed }
+
 func (h *harness) attempted(name string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -669,31 +672,6 @@ func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) 
 	}
 }
 
-// reportingWorker is a worker that describes itself with a fixed report.
-type reportingWorker struct {
-	dependency.Worker
-	report map[string]any
-}
-
-func (w reportingWorker) Report() map[string]any { return w.report }
-
-// reporting returns m with workers that implement dependency.Reporter,
-// answering report; its Output still serves the worker m's start made.
-func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold {
-	start, output := m.Start, m.Output
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		w, err := start(get)
-		if err != nil {
-			return nil, err
-		}
-		return reportingWorker{w, report}, nil
-	}
-	m.Output = func(in dependency.Worker, out interface{}) error {
-		return output(in.(reportingWorker).Worker, out)
-	}
-	return m
-}
-
 // gateStart returns m with a start that first waits until release is
 // closed, so a test can hold a start in flight.
 func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
@@ -701,37 +679,6 @@ func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifo
 	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
 		<-release
 		return start(get)
-	}
-	return m
-}
-
-// heldWorker is a worker whose Wait, once it is killed, does not return
-// until release is closed.
-type heldWorker struct {
-	dependency.Worker
-	release <-chan struct{}
-}
-
-func (w heldWorker) Wait() error {
-	err := w.Worker.Wait()
-	<-w.release
-	return err
-}
-
-// holdStop returns m with workers that keep stopping until release is
-// closed, so a test can see them stopping; its Output still serves the
-// worker m's start made.
-func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
-	start, output := m.Start, m.Output
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		w, err := start(get)
-		if err != nil {
-			return nil, err
-		}
-		return heldWorker{w, release}, nil
-	}
-	m.Output = func(in dependency.Worker, out interface{}) error {
-		return output(in.(heldWorker).Worker, out)
 	}
 	return m
 }
