@@ -1,5 +1,11 @@
 package dependency_test
 
+// The harness every test shares, in this order: making engines, installing
+// into them and stopping them, and the fake clock; testWorker and the
+// harness that makes manifolds of them and tracks their workers; the other
+// workers and manifold wrappers; and the recorders of items, events and log
+// lines.
+
 import (
 	"context"
 	"errors"
@@ -57,391 +63,6 @@ func newEngine(t *testing.T, config dependency.EngineConfig) dependency.Engine {
 		t.Fatalf("New(%+v) = %v, want nil", config, err)
 	}
 	return engine
-}
-
-// discard is a Logger that drops every line.
-type discard struct{}
-
-func (discard) Debugf(string, ...any)   {}
-func (discard) Infof(string, ...any)    {}
-func (discard) Warningf(string, ...any) {}
-func (discard) Errorf(string, ...any)   {}
-
-// testWorker runs until it is killed, or until the test stops it with an
-// error. It remembers the input workers its start saw.
-type testWorker struct {
-	name   string
-	seq    int                    // this worker's start number for its manifold, from 1
-	inputs map[string]*testWorker // the running input workers its start got
-	ctx    context.Context        // the StartContext ctx its start got; nil for Start
-	tomb   tomb.Tomb
-	stop   chan error
-}
-
-// newTestWorker starts a worker that calls onStop just before Wait returns.
-// A stubborn worker ignores Kill: only fail stops it.
-func newTestWorker(name string, seq int, inputs map[string]*testWorker, ctx context.Context, stubborn bool, onStop func(*testWorker)) *testWorker {
-	w := &testWorker{name: name, seq: seq, inputs: inputs, ctx: ctx, stop: make(chan error, 1)}
-	dying := w.tomb.Dying()
-	if stubborn {
-		dying = nil
-	}
-	w.tomb.Go(func() error {
-		defer onStop(w)
-		select {
-		case <-dying:
-			return nil
-		case err := <-w.stop:
-			return err
-		}
-	})
-	return w
-}
-
-func (w *testWorker) Kill()       { w.tomb.Kill(nil) }
-func (w *testWorker) Wait() error { return w.tomb.Wait() }
-
-// String names the worker by manifold and start number, for messages.
-func (w *testWorker) String() string {
-	if w == nil {
-		return "no worker"
-	}
-	return fmt.Sprintf("%s start %d", w.name, w.seq)
-}
-
-// seqOrZero returns w's start number, or 0 for no worker.
-func (w *testWorker) seqOrZero() int {
-	if w == nil {
-		return 0
-	}
-	return w.seq
-}
-
-// fail makes the worker stop with err (nil: complete).
-func (w *testWorker) fail(err error) {
-	select {
-	case w.stop <- err:
-	default:
-	}
-}
-
-// funcWorker runs its body until the body returns; Kill closes the
-// channel the body is given.
-type funcWorker struct {
-	tomb tomb.Tomb
-}
-
-// newFuncWorker starts a worker running body, whose return is Wait's
-// error.
-func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
-	w := &funcWorker{}
-	w.tomb.Go(func() error { return body(w.tomb.Dying()) })
-	return w
-}
-
-func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
-func (w *funcWorker) Wait() error { return w.tomb.Wait() }
-
-// idleWorker runs until it is killed, or stopped with an error: the least
-// a worker can be, a channel closed when it stops.
-type idleWorker struct {
-	done chan struct{}
-	once sync.Once
-	err  error
-}
-
-func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
-
-func (w *idleWorker) Kill() { w.stop(nil) }
-
-func (w *idleWorker) Wait() error {
-	<-w.done
-	return w.err
-}
-
-// stop makes Wait return err (nil: a clean stop); only the first stop or
-// Kill counts.
-func (w *idleWorker) stop(err error) {
-	w.once.Do(func() {
-		w.err = err
-		close(w.done)
-	})
-}
-
-// badWorker is a worker whose Kill and Wait misbehave as the test says.
-type badWorker struct {
-	kill func()
-	wait func() error
-}
-
-func (w *badWorker) Kill()       { w.kill() }
-func (w *badWorker) Wait() error { return w.wait() }
-
-// startWith returns a manifold whose start returns w.
-func startWith(w dependency.Worker) dependency.Manifold {
-	return dependency.Manifold{
-		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
-	}
-}
-
-// stuckWorker returns a worker whose Kill blocks until release is closed,
-// and which stops only then.
-func stuckWorker(release chan struct{}) *badWorker {
-	done := make(chan struct{})
-	var once sync.Once
-	return &badWorker{
-		kill: func() {
-			<-release
-			once.Do(func() { close(done) })
-		},
-		wait: func() error { <-done; return nil },
-	}
-}
-
-// harness makes manifolds whose workers it tracks: how often each started,
-// which worker of each is alive, and whether two were ever alive at once.
-type harness struct {
-	mu       sync.Mutex
-	attempts map[string]int // calls of each start func
-	starts   map[string]int // workers started
-	live     map[string]*testWorker
-	inputs   map[string][]string // declared inputs of each manifold made
-	doubled  []string            // manifolds that had two live workers at once
-	startFn  map[string]func() error
-	stubborn map[string]bool // manifolds whose workers ignore Kill
-}
-
-func newHarness() *harness {
-	return &harness{
-		attempts: make(map[string]int),
-		starts:   make(map[string]int),
-		live:     make(map[string]*testWorker),
-		inputs:   make(map[string][]string),
-		startFn:  make(map[string]func() error),
-		stubborn: make(map[string]bool),
-	}
-}
-
-// manifold returns a manifold named name (for the harness's records) with
-// the given inputs. Its start gets every input, skipping missing ones, and
-// returns a testWorker that outputs itself as a *testWorker.
-func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
-	h.mu.Lock()
-	h.inputs[name] = inputs
-	h.mu.Unlock()
-	return dependency.Manifold{
-		Inputs: inputs,
-		Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			return h.startTolerant(name, inputs, get, nil)
-		},
-		Output: outputTestWorker,
-	}
-}
-
-// startTolerant is the start of manifold and withContext.
-func (h *harness) startTolerant(name string, inputs []string, get dependency.GetResourceFunc, ctx context.Context) (dependency.Worker, error) {
-	h.attempted(name)
-	seen := make(map[string]*testWorker)
-	for _, input := range inputs {
-		var in *testWorker
-		switch err := get(input, &in); {
-		case err == nil:
-			seen[input] = in
-		case !errors.Is(err, dependency.ErrMissing):
-			return nil, err
-		}
-	}
-	return h.started(name, seen, ctx)
-}
-
-// withContext returns a manifold like manifold's that uses StartContext;
-// its workers remember the ctx in testWorker.ctx.
-func (h *harness) withContext(name string, inputs ...string) dependency.Manifold {
-	m := h.manifold(name, inputs...)
-	m.Start = nil
-	m.StartContext = func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
-		return h.startTolerant(name, inputs, get, ctx)
-	}
-	return m
-}
-
-// blocking returns a manifold whose StartContext counts as an attempt and
-// then blocks until its ctx is done, returning the ctx's error.
-func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
-	return dependency.Manifold{
-		Inputs: inputs,
-		StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
-			h.attempted(name)
-			<-ctx.Done()
-			return nil, fmt.Errorf("%q start: %w", name, ctx.Err())
-		},
-	}
-}
-
-// ignoreKill makes the workers of name started from now on ignore Kill;
-// only testWorker.fail stops them.
-func (h *harness) ignoreKill(name string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.stubborn[name] = true
-}
-
-// requiring returns a manifold like manifold's, whose start fails with
-// ErrMissing unless every input is running.
-func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
-	m := h.manifold(name, inputs...)
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		h.attempted(name)
-		seen := make(map[string]*testWorker)
-		for _, input := range inputs {
-			var in *testWorker
-			if err := get(input, &in); err != nil {
-				return nil, err
-			}
-			seen[input] = in
-		}
-		return h.started(name, seen, nil)
-	}
-	return m
-}
-
-// failStart makes the next starts of name fail with what f returns, until f
-// returns nil.
-func (h *harness) failStart(name string, f func() error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.startFn[name] = f
-}
-
-// alwaysFail is a start failure for harness.failStart that never ends.
-func alwaysFail() error { return errFailed }
-
-func (h *harness) attempted(name string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.attempts[name]++
-}
-
-func (h *harness) started(name string, inputs map[string]*testWorker, ctx context.Context) (dependency.Worker, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if f := h.startFn[name]; f != nil {
-		if err := f(); err != nil {
-			return nil, err
-		}
-		delete(h.startFn, name)
-	}
-	h.starts[name]++
-	if old := h.live[name]; old != nil {
-		h.doubled = append(h.doubled, name)
-	}
-	w := newTestWorker(name, h.starts[name], inputs, ctx, h.stubborn[name], h.stopped)
-	h.live[name] = w
-	return w, nil
-}
-
-func (h *harness) stopped(w *testWorker) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.live[w.name] == w {
-		delete(h.live, w.name)
-	}
-}
-
-func outputTestWorker(in dependency.Worker, out interface{}) error {
-	target, ok := out.(**testWorker)
-	if !ok {
-		return fmt.Errorf("out is %T, want **testWorker", out)
-	}
-	*target = in.(*testWorker)
-	return nil
-}
-
-// attemptCount returns how often the start func of name was called,
-// whether it returned a worker or not.
-func (h *harness) attemptCount(name string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.attempts[name]
-}
-
-// startCount returns how many workers of name have started.
-func (h *harness) startCount(name string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.starts[name]
-}
-
-// worker returns the live worker of name, or nil.
-func (h *harness) worker(name string) *testWorker {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.live[name]
-}
-
-// liveCount returns how many manifolds have a live worker.
-func (h *harness) liveCount() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.live)
-}
-
-// checkLive fails t unless the live worker of each name in want is the
-// one with that start number (0: no live worker).
-func (h *harness) checkLive(t *testing.T, want map[string]int) {
-	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		got := 0
-		if w := h.live[name]; w != nil {
-			got = w.seq
-		}
-		if got != want[name] {
-			t.Errorf("live worker of %q is start %d, want %d (0: none)", name, got, want[name])
-		}
-	}
-}
-
-// checkAttempts fails t unless the start func of each name in want was
-// called that many times.
-func (h *harness) checkAttempts(t *testing.T, want map[string]int) {
-	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		if got := h.attempts[name]; got != want[name] {
-			t.Errorf("starts of %q tried = %d, want %d", name, got, want[name])
-		}
-	}
-}
-
-// checkCurrent fails t if a live worker holds an input worker other than
-// the input's live one: one it started before, or none while one runs.
-// It is meant for moments when everything has settled.
-func (h *harness) checkCurrent(t *testing.T) {
-	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, name := range slices.Sorted(maps.Keys(h.live)) {
-		w := h.live[name]
-		for _, input := range h.inputs[name] {
-			if got, want := w.inputs[input], h.live[input]; got != want {
-				t.Errorf("%q start %d runs on %q start %d, want start %d (0: none)",
-					name, w.seq, input, got.seqOrZero(), want.seqOrZero())
-			}
-		}
-	}
-}
-
-// checkNoDoubles fails t if any manifold ever had two live workers.
-func (h *harness) checkNoDoubles(t *testing.T) {
-	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.doubled) > 0 {
-		t.Errorf("manifolds with two live workers at once: %v", h.doubled)
-	}
 }
 
 // mustInstall installs m under name or fails the test.
@@ -534,54 +155,409 @@ func advance(d time.Duration) {
 	synctest.Wait()
 }
 
-// logLine is one line written to a logRecorder.
-type logLine struct {
-	level string // "DEBUG", "INFO", "WARNING" or "ERROR"
-	text  string
+// testWorker runs until it is killed, or until the test stops it with an
+// error. It remembers the input workers its start saw.
+type testWorker struct {
+	name   string
+	seq    int                    // this worker's start number for its manifold, from 1
+	inputs map[string]*testWorker // the running input workers its start got
+	ctx    context.Context        // the StartContext ctx its start got; nil for Start
+	tomb   tomb.Tomb
+	stop   chan error
 }
 
-// logRecorder is a dependency.Logger that keeps every line.
-type logRecorder struct {
-	mu    sync.Mutex
-	lines []logLine
+// newTestWorker starts a worker that calls onStop just before Wait returns.
+// A stubborn worker ignores Kill: only fail stops it.
+func newTestWorker(name string, seq int, inputs map[string]*testWorker, ctx context.Context, stubborn bool, onStop func(*testWorker)) *testWorker {
+	w := &testWorker{name: name, seq: seq, inputs: inputs, ctx: ctx, stop: make(chan error, 1)}
+	dying := w.tomb.Dying()
+	if stubborn {
+		dying = nil
+	}
+	w.tomb.Go(func() error {
+		defer onStop(w)
+		select {
+		case <-dying:
+			return nil
+		case err := <-w.stop:
+			return err
+		}
+	})
+	return w
 }
 
-func (r *logRecorder) Debugf(format string, args ...any)   { r.add("DEBUG", format, args) }
-func (r *logRecorder) Infof(format string, args ...any)    { r.add("INFO", format, args) }
-func (r *logRecorder) Warningf(format string, args ...any) { r.add("WARNING", format, args) }
-func (r *logRecorder) Errorf(format string, args ...any)   { r.add("ERROR", format, args) }
+func (w *testWorker) Kill()       { w.tomb.Kill(nil) }
+func (w *testWorker) Wait() error { return w.tomb.Wait() }
 
-func (r *logRecorder) add(level, format string, args []any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
+// String names the worker by manifold and start number, for messages.
+func (w *testWorker) String() string {
+	if w == nil {
+		return "no worker"
+	}
+	return fmt.Sprintf("%s start %d", w.name, w.seq)
 }
 
-// errorLines returns the text of every ERROR line, in order.
-func (r *logRecorder) errorLines() []string {
-	return r.errorsNaming("")
+// seqOrZero returns w's start number, or 0 for no worker.
+func (w *testWorker) seqOrZero() int {
+	if w == nil {
+		return 0
+	}
+	return w.seq
 }
 
-// errorsNaming returns the ERROR lines that contain word.
-func (r *logRecorder) errorsNaming(word string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var lines []string
-	for _, line := range r.lines {
-		if line.level == "ERROR" && strings.Contains(line.text, word) {
-			lines = append(lines, line.text)
+// fail makes the worker stop with err (nil: complete).
+func (w *testWorker) fail(err error) {
+	select {
+	case w.stop <- err:
+	default:
+	}
+}
+
+func outputTestWorker(in dependency.Worker, out interface{}) error {
+	target, ok := out.(**testWorker)
+	if !ok {
+		return fmt.Errorf("out is %T, want **testWorker", out)
+	}
+	*target = in.(*testWorker)
+	return nil
+}
+
+// harness makes manifolds whose workers it tracks: how often each started,
+// which worker of each is alive, and whether two were ever alive at once.
+type harness struct {
+	mu       sync.Mutex
+	attempts map[string]int // calls of each start func
+	starts   map[string]int // workers started
+	live     map[string]*testWorker
+	inputs   map[string][]string // declared inputs of each manifold made
+	doubled  []string            // manifolds that had two live workers at once
+	startFn  map[string]func() error
+	stubborn map[string]bool // manifolds whose workers ignore Kill
+}
+
+func newHarness() *harness {
+	return &harness{
+		attempts: make(map[string]int),
+		starts:   make(map[string]int),
+		live:     make(map[string]*testWorker),
+		inputs:   make(map[string][]string),
+		startFn:  make(map[string]func() error),
+		stubborn: make(map[string]bool),
+	}
+}
+
+// manifold returns a manifold named name (for the harness's records) with
+// the given inputs. Its start gets every input, skipping missing ones, and
+// returns a testWorker that outputs itself as a *testWorker.
+func (h *harness) manifold(name string, inputs ...string) dependency.Manifold {
+	h.mu.Lock()
+	h.inputs[name] = inputs
+	h.mu.Unlock()
+	return dependency.Manifold{
+		Inputs: inputs,
+		Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			return h.startTolerant(name, inputs, get, nil)
+		},
+		Output: outputTestWorker,
+	}
+}
+
+// startTolerant is the start of manifold and withContext.
+func (h *harness) startTolerant(name string, inputs []string, get dependency.GetResourceFunc, ctx context.Context) (dependency.Worker, error) {
+	h.attempted(name)
+	seen := make(map[string]*testWorker)
+	for _, input := range inputs {
+		var in *testWorker
+		switch err := get(input, &in); {
+		case err == nil:
+			seen[input] = in
+		case !errors.Is(err, dependency.ErrMissing):
+			return nil, err
 		}
 	}
-	return lines
+	return h.started(name, seen, ctx)
 }
 
-// take returns the lines written since the last take, and forgets them.
-func (r *logRecorder) take() []logLine {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	lines := r.lines
-	r.lines = nil
-	return lines
+// withContext returns a manifold like manifold's that uses StartContext;
+// its workers remember the ctx in testWorker.ctx.
+func (h *harness) withContext(name string, inputs ...string) dependency.Manifold {
+	m := h.manifold(name, inputs...)
+	m.Start = nil
+	m.StartContext = func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+		return h.startTolerant(name, inputs, get, ctx)
+	}
+	return m
+}
+
+// blocking returns a manifold whose StartContext counts as an attempt and
+// then blocks until its ctx is done, returning the ctx's error.
+func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
+	return dependency.Manifold{
+		Inputs: inputs,
+		StartContext: func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
+			h.attempted(name)
+			<-ctx.Done()
+			return nil, fmt.Errorf("%q start: %w", name, ctx.Err())
+		},
+	}
+}
+
+// requiring returns a manifold like manifold's, whose start fails with
+// ErrMissing unless every input is running.
+func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
+	m := h.manifold(name, inputs...)
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		h.attempted(name)
+		seen := make(map[string]*testWorker)
+		for _, input := range inputs {
+			var in *testWorker
+			if err := get(input, &in); err != nil {
+				return nil, err
+			}
+			seen[input] = in
+		}
+		return h.started(name, seen, nil)
+	}
+	return m
+}
+
+// ignoreKill makes the workers of name started from now on ignore Kill;
+// only testWorker.fail stops them.
+func (h *harness) ignoreKill(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stubborn[name] = true
+}
+
+// failStart makes the next starts of name fail with what f returns, until f
+// returns nil.
+func (h *harness) failStart(name string, f func() error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.startFn[name] = f
+}
+
+// alwaysFail is a start failure for harness.failStart that never ends.
+func alwaysFail() error { return errFailed }
+
+func (h *harness) attempted(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempts[name]++
+}
+
+func (h *harness) started(name string, inputs map[string]*testWorker, ctx context.Context) (dependency.Worker, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f := h.startFn[name]; f != nil {
+		if err := f(); err != nil {
+			return nil, err
+		}
+		delete(h.startFn, name)
+	}
+	h.starts[name]++
+	if old := h.live[name]; old != nil {
+		h.doubled = append(h.doubled, name)
+	}
+	w := newTestWorker(name, h.starts[name], inputs, ctx, h.stubborn[name], h.stopped)
+	h.live[name] = w
+	return w, nil
+}
+
+func (h *harness) stopped(w *testWorker) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.live[w.name] == w {
+		delete(h.live, w.name)
+	}
+}
+
+// attemptCount returns how often the start func of name was called,
+// whether it returned a worker or not.
+func (h *harness) attemptCount(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.attempts[name]
+}
+
+// startCount returns how many workers of name have started.
+func (h *harness) startCount(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.starts[name]
+}
+
+// worker returns the live worker of name, or nil.
+func (h *harness) worker(name string) *testWorker {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.live[name]
+}
+
+// liveCount returns how many manifolds have a live worker.
+func (h *harness) liveCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.live)
+}
+
+// checkLive fails t unless the live worker of each name in want is the
+// one with that start number (0: no live worker).
+func (h *harness) checkLive(t *testing.T, want map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		got := 0
+		if w := h.live[name]; w != nil {
+			got = w.seq
+		}
+		if got != want[name] {
+			t.Errorf("live worker of %q is start %d, want %d (0: none)", name, got, want[name])
+		}
+	}
+}
+
+// checkAttempts fails t unless the start func of each name in want was
+// called that many times.
+func (h *harness) checkAttempts(t *testing.T, want map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if got := h.attempts[name]; got != want[name] {
+			t.Errorf("starts of %q tried = %d, want %d", name, got, want[name])
+		}
+	}
+}
+
+// checkCurrent fails t if a live worker holds an input worker other than
+// the input's live one: one it started before, or none while one runs.
+// It is meant for moments when everything has settled.
+func (h *harness) checkCurrent(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(h.live)) {
+		w := h.live[name]
+		for _, input := range h.inputs[name] {
+			if got, want := w.inputs[input], h.live[input]; got != want {
+				t.Errorf("%q start %d runs on %q start %d, want start %d (0: none)",
+					name, w.seq, input, got.seqOrZero(), want.seqOrZero())
+			}
+		}
+	}
+}
+
+// checkNoDoubles fails t if any manifold ever had two live workers.
+func (h *harness) checkNoDoubles(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.doubled) > 0 {
+		t.Errorf("manifolds with two live workers at once: %v", h.doubled)
+	}
+}
+
+// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
+// unless name's next start is called exactly then: not 1ns before. It must
+// be called inside a synctest bubble.
+func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
+	t.Helper()
+	synctest.Wait()
+	before := h.attemptCount(name)
+	advance(d - 1)
+	if got := h.attemptCount(name); got != before {
+		t.Fatalf("start %d of %q came before %v", before+1, name, d)
+	}
+	advance(time.Nanosecond)
+	if got := h.attemptCount(name); got != before+1 {
+		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
+	}
+}
+
+// gateStart returns m with a start that first waits until release is
+// closed, so a test can hold a start in flight.
+func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start := m.Start
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		<-release
+		return start(get)
+	}
+	return m
+}
+
+// funcWorker runs its body until the body returns; Kill closes the
+// channel the body is given.
+type funcWorker struct {
+	tomb tomb.Tomb
+}
+
+// newFuncWorker starts a worker running body, whose return is Wait's
+// error.
+func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
+	w := &funcWorker{}
+	w.tomb.Go(func() error { return body(w.tomb.Dying()) })
+	return w
+}
+
+func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
+func (w *funcWorker) Wait() error { return w.tomb.Wait() }
+
+// idleWorker runs until it is killed, or stopped with an error: the least
+// a worker can be, a channel closed when it stops.
+type idleWorker struct {
+	done chan struct{}
+	once sync.Once
+	err  error
+}
+
+func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
+
+func (w *idleWorker) Kill() { w.stop(nil) }
+
+func (w *idleWorker) Wait() error {
+	<-w.done
+	return w.err
+}
+
+// stop makes Wait return err (nil: a clean stop); only the first stop or
+// Kill counts.
+func (w *idleWorker) stop(err error) {
+	w.once.Do(func() {
+		w.err = err
+		close(w.done)
+	})
+}
+
+// badWorker is a worker whose Kill and Wait misbehave as the test says.
+type badWorker struct {
+	kill func()
+	wait func() error
+}
+
+func (w *badWorker) Kill()       { w.kill() }
+func (w *badWorker) Wait() error { return w.wait() }
+
+// startWith returns a manifold whose start returns w.
+func startWith(w dependency.Worker) dependency.Manifold {
+	return dependency.Manifold{
+		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
+	}
+}
+
+// stuckWorker returns a worker whose Kill blocks until release is closed,
+// and which stops only then.
+func stuckWorker(release chan struct{}) *badWorker {
+	done := make(chan struct{})
+	var once sync.Once
+	return &badWorker{
+		kill: func() {
+			<-release
+			once.Do(func() { close(done) })
+		},
+		wait: func() error { <-done; return nil },
+	}
 }
 
 // record is a list that start funcs and workers append to and tests read,
@@ -655,30 +631,60 @@ func (l *eventLog) delays(name string) []time.Duration {
 	return delays
 }
 
-// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
-// unless name's next start is called exactly then: not 1ns before. It must
-// be called inside a synctest bubble.
-func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
-	t.Helper()
-	synctest.Wait()
-	before := h.attemptCount(name)
-	advance(d - 1)
-	if got := h.attemptCount(name); got != before {
-		t.Fatalf("start %d of %q came before %v", before+1, name, d)
-	}
-	advance(time.Nanosecond)
-	if got := h.attemptCount(name); got != before+1 {
-		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
-	}
+// logLine is one line written to a logRecorder.
+type logLine struct {
+	level string // "DEBUG", "INFO", "WARNING" or "ERROR"
+	text  string
 }
 
-// gateStart returns m with a start that first waits until release is
-// closed, so a test can hold a start in flight.
-func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
-	start := m.Start
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		<-release
-		return start(get)
-	}
-	return m
+// logRecorder is a dependency.Logger that keeps every line.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []logLine
 }
+
+func (r *logRecorder) Debugf(format string, args ...any)   { r.add("DEBUG", format, args) }
+func (r *logRecorder) Infof(format string, args ...any)    { r.add("INFO", format, args) }
+func (r *logRecorder) Warningf(format string, args ...any) { r.add("WARNING", format, args) }
+func (r *logRecorder) Errorf(format string, args ...any)   { r.add("ERROR", format, args) }
+
+func (r *logRecorder) add(level, format string, args []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
+}
+
+// errorLines returns the text of every ERROR line, in order.
+func (r *logRecorder) errorLines() []string {
+	return r.errorsNaming("")
+}
+
+// errorsNaming returns the ERROR lines that contain word.
+func (r *logRecorder) errorsNaming(word string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lines []string
+	for _, line := range r.lines {
+		if line.level == "ERROR" && strings.Contains(line.text, word) {
+			lines = append(lines, line.text)
+		}
+	}
+	return lines
+}
+
+// take returns the lines written since the last take, and forgets them.
+func (r *logRecorder) take() []logLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := r.lines
+	r.lines = nil
+	return lines
+}
+
+// discard is a Logger that drops every line.
+type discard struct{}
+
+func (discard) Debugf(string, ...any)   {}
+func (discard) Infof(string, ...any)    {}
+func (discard) Warningf(string, ...any) {}
+func (discard) Errorf(string, ...any)   {}
