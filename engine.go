@@ -271,8 +271,8 @@ func (e *engine) gotStopped(n *node, err error) {
 	}
 	ran, stoppedByEngine, stale := n.state == running, n.stopping, n.stale
 	n.setIdle()
-	if err != nil && !stale {
-		n.err = err
+	if err != nil && !stale && !stoppedByEngine {
+		n.err = err // an error of a worker the engine stopped says nothing
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
 	if e.config.isFatal(err) {
@@ -289,7 +289,6 @@ func (e *engine) gotStopped(n *node, err error) {
 		n.failures = 0 // not a failure, whatever err is
 		e.requestStart(n, e.config.bounceDelay(), false)
 	case errors.Is(err, ErrUninstall):
-		e.config.Logger.Infof("%q manifold uninstalled itself", n.name)
 		e.remove(n)
 		return
 	default:
@@ -329,10 +328,16 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 		n.failures = 0
 	}
 	n.failures++
-	e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
+	if ran {
+		e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
+	} else {
+		e.config.Logger.Errorf("%q manifold start failed: %v", n.name, err)
+	}
 	if n.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
-		e.stop(failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
-			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err))
+		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
+			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err)
+		e.config.Logger.Errorf("stopping the engine: %v", tooMany)
+		e.stop(tooMany)
 		return
 	}
 	e.requestStart(n, e.config.errorDelay(n.failures), true)
@@ -423,14 +428,14 @@ func (e *engine) requestStop(n *node) {
 // bounceDependents restarts every dependent of n, so that it runs on n's
 // current worker. It must only be called from the loop goroutine.
 func (e *engine) bounceDependents(n *node) {
-	delay := e.config.bounceDelay()
 	for _, d := range n.dependents {
 		e.observe(Event{Kind: EventBounced, Manifold: d.name})
+		e.debugf("%q manifold bounced: an input changed", d.name)
 		switch d.state {
 		case starting, running:
 			e.requestStop(d)
 		default:
-			e.requestStart(d, delay, false)
+			e.requestStart(d, e.config.bounceDelay(), false) // each its own jitter
 		}
 	}
 }

@@ -6,23 +6,23 @@ import (
 )
 
 // waitGoroutines waits for the engine's last goroutines (a worker's Kill
-// call may still be returning) for no longer than StopTimeout. It must only
-// be called from the loop goroutine.
+// call may still be returning) for no longer than StopTimeout, answering
+// Report meanwhile. It must only be called from the loop goroutine.
 func (e *engine) waitGoroutines() error {
-	if e.stopDue == nil {
-		e.goroutines.Wait()
-		return nil
-	}
 	done := make(chan struct{})
 	go func() {
 		e.goroutines.Wait()
 		close(done)
 	}()
-	select {
-	case <-done:
-		return nil
-	case <-e.stopDue:
-		return e.stopTimedOut()
+	for {
+		select {
+		case <-done:
+			return nil
+		case t := <-e.reports:
+			t.reply <- e.report()
+		case <-e.stopDue:
+			return e.stopTimedOut()
+		}
 	}
 }
 

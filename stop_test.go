@@ -171,3 +171,63 @@ func TestStopTimeout(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// One worker whose Kill blocks does not keep the others from being asked
+// to stop, and only it is named when StopTimeout passes.
+func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
+		release := make(chan struct{})
+		defer close(release) // lets the abandoned Kill return
+		for _, name := range []string{"a", "b", "c"} {
+			mustInstall(t, engine, name, h.manifold(name))
+		}
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		for _, name := range []string{"d", "e", "f"} {
+			mustInstall(t, engine, name, h.manifold(name))
+		}
+		synctest.Wait()
+		engine.Kill()
+		synctest.Wait()
+		if n := h.liveCount(); n != 0 {
+			t.Errorf("%d healthy workers alive while stuck's Kill blocks, want 0", n)
+		}
+		time.Sleep(time.Minute)
+		err := engine.Wait()
+		if !errors.Is(err, dependency.ErrStopTimeout) {
+			t.Fatalf("Wait() = %v, want ErrStopTimeout", err)
+		}
+		if want := `workers did not stop within 1m0s: "stuck"`; err.Error() != want {
+			t.Errorf("Wait() = %q, want %q", err, want)
+		}
+	})
+}
+
+// Report answers while the engine waits for a Kill call that has not
+// returned, although every worker has stopped.
+func TestReportWhileKillReturns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := dependency.NewEngine(nil, time.Second, time.Second)
+		release := make(chan struct{})
+		done := make(chan struct{})
+		mustInstall(t, engine, "a", startWith(&badWorker{
+			kill: func() {
+				close(done) // Wait returns at once...
+				<-release   // ...but Kill does not
+			},
+			wait: func() error { <-done; return nil },
+		}))
+		synctest.Wait()
+		waited := killInBackground(engine)
+		synctest.Wait()
+		if got := engine.Report().State; got != dependency.StateStopping {
+			t.Errorf("engine State while a Kill blocks = %v, want stopping", got)
+		}
+		checkWaiting(t, waited, "while a worker's Kill blocks")
+		close(release)
+		if err := <-waited; err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+	})
+}
