@@ -90,7 +90,7 @@ type uninstallTicket struct {
 
 // reportTicket asks the loop for a report.
 type reportTicket struct {
-	reply chan Report
+	reply chan reportReply
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -150,10 +150,10 @@ func (e *engine) Uninstall(name string) error {
 
 // Report is part of the Engine interface.
 func (e *engine) Report() Report {
-	reply := make(chan Report, 1)
+	reply := make(chan reportReply, 1)
 	select {
 	case e.reports <- reportTicket{reply}:
-		return addWorkerReports(<-reply)
+		return (<-reply).withWorkerReports()
 	case <-e.tomb.Dead():
 		return e.finalReport().clone() // each caller may change its own
 	}

@@ -38,7 +38,7 @@ func (e *engine) finish(timeout error) error {
 // nothing to an engine whose last report nobody asks for.
 func (e *engine) finalReport() Report {
 	e.finalOnce.Do(func() {
-		e.final = e.report()
+		e.final = e.report().report // without worker reports: the engine has stopped
 		e.final.State = StateStopped
 		e.final.Err = e.tomb.Err()
 	})
