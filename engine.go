@@ -55,7 +55,7 @@ type engine struct {
 	install   chan installTicket
 	uninstall chan uninstallTicket
 	reports   chan reportTicket
-	inbox     runInbox // what start goroutines report
+	inbox     runInbox // what start goroutines tell the loop
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
@@ -162,7 +162,7 @@ func (e *engine) Report() Report {
 // loop serves the tickets until the engine has stopped and every worker has
 // reported its stop.
 func (e *engine) loop() error {
-	defer e.abandonReports()
+	defer e.abandonRunMessages()
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
@@ -178,7 +178,7 @@ func (e *engine) loop() error {
 		case t := <-e.reports:
 			t.reply <- e.report()
 		case <-e.inbox.bell:
-			e.gotReports(e.inbox.take())
+			e.gotRunMessages(e.inbox.take())
 		case <-e.timers.fired(timer):
 			e.gotTimer()
 		case <-e.stopDue:
@@ -222,10 +222,10 @@ func (e *engine) gotUninstall(name string) error {
 	return nil
 }
 
-// gotReports handles the reports of start goroutines, in order. It must
+// gotRunMessages handles the messages of start goroutines, in order. It must
 // only be called from the loop goroutine.
-func (e *engine) gotReports(reports []runReport) {
-	for _, r := range reports {
+func (e *engine) gotRunMessages(messages []runMessage) {
+	for _, r := range messages {
 		if r.stopped {
 			e.gotStopped(r.node, r.err)
 		} else {

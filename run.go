@@ -15,32 +15,32 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
 	worker, err := start(m, ctx, get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
-		if !e.inbox.send(runReport{node: n, worker: worker}) {
+		if !e.inbox.send(runMessage{node: n, worker: worker}) {
 			killQuietly(worker) // the loop has returned: nobody else will
 			return
 		}
 		err = filter(m.Filter, wait(worker))
 	}
-	e.inbox.send(runReport{node: n, err: err, stopped: true})
+	e.inbox.send(runMessage{node: n, err: err, stopped: true})
 }
 
-// runInbox carries the reports of start goroutines to the loop. Sending
-// never waits for the loop: a goroutine appends its report and rings the
+// runInbox carries the messages of start goroutines to the loop. Sending
+// never waits for the loop: a goroutine appends its message and rings the
 // bell, so that when thousands of workers start or stop at once each
 // goroutine parks only in Wait, not also on a send the busy loop has yet
-// to take. The loop takes all waiting reports at once, in order.
+// to take. The loop takes all waiting messages at once, in order.
 type runInbox struct {
-	bell chan struct{} // capacity 1: holds a token while reports wait
+	bell chan struct{} // capacity 1: holds a token while messages wait
 
-	mu      sync.Mutex
-	reports []runReport
-	closed  bool // the loop has returned: nothing takes reports any more
+	mu       sync.Mutex
+	messages []runMessage
+	closed   bool // the loop has returned: nothing takes messages any more
 }
 
-// runReport is a message of a start goroutine: its start returned worker,
+// runMessage is a message of a start goroutine: its start returned worker,
 // or (stopped, the last message) its start failed or its worker stopped
 // with err.
-type runReport struct {
+type runMessage struct {
 	node    *node
 	worker  Worker
 	err     error
@@ -49,14 +49,14 @@ type runReport struct {
 
 // send queues r for the loop; it returns false, dropping r, once the loop
 // has returned.
-func (in *runInbox) send(r runReport) bool {
+func (in *runInbox) send(r runMessage) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
 		return false
 	}
-	in.reports = append(in.reports, r)
-	if len(in.reports) == 1 {
+	in.messages = append(in.messages, r)
+	if len(in.messages) == 1 {
 		select {
 		case in.bell <- struct{}{}:
 		default: // a token is already waiting
@@ -65,23 +65,23 @@ func (in *runInbox) send(r runReport) bool {
 	return true
 }
 
-// take returns the queued reports, oldest first, and empties the queue.
-func (in *runInbox) take() []runReport {
+// take returns the queued messages, oldest first, and empties the queue.
+func (in *runInbox) take() []runMessage {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	reports := in.reports
-	in.reports = nil
-	return reports
+	messages := in.messages
+	in.messages = nil
+	return messages
 }
 
-// close makes every later send fail, and returns the reports never taken.
-func (in *runInbox) close() []runReport {
+// close makes every later send fail, and returns the messages never taken.
+func (in *runInbox) close() []runMessage {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.closed = true
-	reports := in.reports
-	in.reports = nil
-	return reports
+	messages := in.messages
+	in.messages = nil
+	return messages
 }
 
 // start calls the manifold's start func and expires the getter when it

@@ -99,12 +99,12 @@ func (e *engine) stopTimedOut() error {
 	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, quoteAll(stuck, ", "))
 }
 
-// abandonReports makes start goroutines that report after the loop
+// abandonRunMessages makes start goroutines that report after the loop
 // returned (after StopTimeout) kill their worker themselves, and kills the
 // workers whose start the loop never took in; like them, these goroutines
 // are abandoned. It must only be called from the loop goroutine, as it
 // returns.
-func (e *engine) abandonReports() {
+func (e *engine) abandonRunMessages() {
 	for _, r := range e.inbox.close() {
 		if !r.stopped {
 			go killQuietly(r.worker)
