@@ -339,6 +339,21 @@ func TestSelfManifold(t *testing.T) {
 		if err := engine.Report().Manifolds["wrong"].Err; err == nil || errors.Is(err, dependency.ErrMissing) {
 			t.Errorf("\"wrong\" Err = %v, want a type error", err)
 		}
+
+		// Asked with a nil out, it only says that the engine is there.
+		mustInstall(t, engine, "asker", dependency.Manifold{
+			Inputs: []string{"self"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				if err := get("self", nil); err != nil {
+					return nil, err
+				}
+				return h.started("asker", nil, nil)
+			},
+		})
+		synctest.Wait()
+		if h.worker("asker") == nil {
+			t.Errorf("asker has no worker; want get(\"self\", nil) = nil")
+		}
 		stopEngine(t, engine, nil)
 	})
 }
