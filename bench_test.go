@@ -228,11 +228,11 @@ func timeEngine(b *testing.B, counter *startCounter, n int, install func(depende
 // time until the root and every dependent were started again, and the
 // Start calls since the root failed, which must be exactly n+1.
 func timeFanout(b *testing.B, n int) (time.Duration, int) {
-	var root atomic.Pointer[benchWorker]
+	var root atomic.Pointer[idleWorker]
 	counter := newStartCounter()
 	manifolds := dependency.Manifolds{
 		"root": {Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
-			w := newBenchWorker()
+			w := newIdleWorker()
 			root.Store(w)
 			counter.started()
 			return w, nil
@@ -272,13 +272,13 @@ func timeFloor(n int) time.Duration {
 func startFloor(n int) (stop func()) {
 	counter := newStartCounter()
 	counter.expect(n)
-	workers := make([]*benchWorker, n)
+	workers := make([]*idleWorker, n)
 	var wg sync.WaitGroup
 	wg.Add(n)
 	for i := range workers {
 		go func() {
 			defer wg.Done()
-			w := newBenchWorker()
+			w := newIdleWorker()
 			workers[i] = w
 			counter.started()
 			_ = w.Wait()
@@ -412,32 +412,8 @@ func (c *startCounter) started() {
 	}
 }
 
-// start is a StartFunc returning a benchWorker.
+// start is a StartFunc returning an idleWorker.
 func (c *startCounter) start(dependency.GetResourceFunc) (dependency.Worker, error) {
 	c.started()
-	return newBenchWorker(), nil
-}
-
-// benchWorker is the least a worker can be: a channel closed when it stops.
-type benchWorker struct {
-	done chan struct{}
-	once sync.Once
-	err  error
-}
-
-func newBenchWorker() *benchWorker { return &benchWorker{done: make(chan struct{})} }
-
-func (w *benchWorker) Kill() { w.stop(nil) }
-
-func (w *benchWorker) Wait() error {
-	<-w.done
-	return w.err
-}
-
-// stop makes Wait return err (nil: a clean stop); only the first stop counts.
-func (w *benchWorker) stop(err error) {
-	w.once.Do(func() {
-		w.err = err
-		close(w.done)
-	})
+	return newIdleWorker(), nil
 }

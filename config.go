@@ -37,7 +37,8 @@ type EngineConfig struct {
 	// starts its failure count afresh. 0: only a stop that is not a failure
 	// resets the count.
 	BackoffResetTime time.Duration
-	// MaxDelay caps every backed-off delay; 0: no cap.
+	// MaxDelay caps every backed-off delay before Jitter spreads it; 0: no
+	// cap.
 	MaxDelay time.Duration
 	// Jitter, in [0, 1), draws each delay uniformly within +/-Jitter of
 	// itself; 0: delays are exact.
@@ -59,7 +60,8 @@ type EngineConfig struct {
 	Logger Logger
 
 	// Observer, if set, is called on the engine's loop goroutine with each
-	// lifecycle event, in order. It must return quickly; a panic in it is
+	// lifecycle event, in order. It must return quickly and must not call
+	// the engine's methods, which the loop serves; a panic in it is
 	// recovered and logged.
 	Observer func(Event)
 }

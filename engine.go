@@ -51,7 +51,7 @@ type engine struct {
 	tomb   tomb.Tomb
 
 	tickets chan ticket // what Install, Uninstall and Report ask
-	inbox   runInbox    // what start goroutines report
+	inbox   runInbox    // what start goroutines tell the loop
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
@@ -65,7 +65,6 @@ type engine struct {
 	nodes       map[string]*node // installed manifolds and names still referred to; nil until an install
 	first, last *node            // the same nodes, linked in the order made; see shutDown
 	timers      timerQueue       // delayed starts
-	kills       []Worker         // to kill once the current message is handled
 	live        int              // start goroutines that have not reported their stop
 	dying       bool             // no new starts; the loop ends when live is 0
 	worst       error            // the fatal error Wait will return
@@ -96,7 +95,7 @@ type uninstallTicket struct {
 
 // reportTicket asks the loop for a report.
 type reportTicket struct {
-	reply chan Report
+	reply chan reportReply
 }
 
 func (t installTicket) handle(e *engine)   { t.reply <- e.gotInstall(t.batch) }
@@ -166,10 +165,10 @@ func (e *engine) Uninstall(name string) error {
 
 // Report is part of the Engine interface.
 func (e *engine) Report() Report {
-	reply := make(chan Report, 1)
+	reply := make(chan reportReply, 1)
 	select {
 	case e.tickets <- reportTicket{reply}:
-		return addWorkerReports(<-reply)
+		return (<-reply).withWorkerReports()
 	case <-e.tomb.Dead():
 		return e.finalReport().clone() // each caller may change its own
 	}
@@ -178,7 +177,7 @@ func (e *engine) Report() Report {
 // loop serves the tickets until the engine has stopped and every worker has
 // reported its stop.
 func (e *engine) loop() error {
-	defer e.abandonReports()
+	defer e.abandonRunMessages()
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
@@ -190,13 +189,12 @@ func (e *engine) loop() error {
 		case t := <-e.tickets:
 			t.handle(e)
 		case <-e.inbox.bell:
-			e.gotReports(e.inbox.take())
+			e.gotRunMessages(e.inbox.take())
 		case <-e.timers.fired(timer):
 			e.gotTimer()
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}
-		e.flushKills()
 	}
 	return e.finish(e.waitGoroutines())
 }
@@ -240,9 +238,9 @@ func (e *engine) gotUninstall(name string) error {
 	return nil
 }
 
-// gotReports handles the reports of start goroutines, in order. It must
+// gotRunMessages handles the messages of start goroutines, in order. It must
 // only be called from the loop goroutine.
-func (e *engine) gotReports(first *runReport) {
+func (e *engine) gotRunMessages(first *runMessage) {
 	for r := first; r != nil; r = r.next {
 		if r.stopped() {
 			e.gotStopped(r.node, r.err)
@@ -289,8 +287,8 @@ func (e *engine) gotStopped(n *node, err error) {
 	}
 	ran, stoppedByEngine, stale := n.state == running, n.stopping, n.stale
 	n.setIdle()
-	if err != nil && !stale {
-		n.err = err
+	if err != nil && !stale && !stoppedByEngine {
+		n.err = err // an error of a worker the engine stopped says nothing
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
 	if e.config.isFatal(err) {
@@ -307,7 +305,6 @@ func (e *engine) gotStopped(n *node, err error) {
 		n.failures = 0 // not a failure, whatever err is
 		e.requestStart(n, e.config.bounceDelay(), false)
 	case errors.Is(err, ErrUninstall):
-		e.config.Logger.Infof("%q manifold uninstalled itself", n.name)
 		e.remove(n)
 		return
 	default:
@@ -347,10 +344,16 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 		n.failures = 0
 	}
 	n.failures++
-	e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
+	if ran {
+		e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
+	} else {
+		e.config.Logger.Errorf("%q manifold start failed: %v", n.name, err)
+	}
 	if n.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
-		e.stop(failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
-			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err))
+		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
+			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err)
+		e.config.Logger.Errorf("stopping the engine: %v", tooMany)
+		e.stop(tooMany)
 		return
 	}
 	e.requestStart(n, e.config.errorDelay(n.failures), true)
@@ -441,14 +444,14 @@ func (e *engine) requestStop(n *node) {
 // bounceDependents restarts every dependent of n, so that it runs on n's
 // current worker. It must only be called from the loop goroutine.
 func (e *engine) bounceDependents(n *node) {
-	delay := e.config.bounceDelay()
 	for _, d := range n.dependents {
 		e.observe(Event{Kind: EventBounced, Manifold: d.name})
+		e.debugf("%q manifold bounced: an input changed", d.name)
 		switch d.state {
 		case starting, running:
 			e.requestStop(d)
 		default:
-			e.requestStart(d, delay, false)
+			e.requestStart(d, e.config.bounceDelay(), false) // each its own jitter
 		}
 	}
 }

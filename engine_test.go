@@ -1,7 +1,6 @@
 package dependency_test
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -14,23 +13,11 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// errFatal is the error tests make fatal.
-var errFatal = errors.New("fatal")
-
-func isFatal(err error) bool { return errors.Is(err, errFatal) }
-
 func TestChainStartsInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.requiring("a"),
-			"b": h.requiring("b", "a"),
-			"c": h.requiring("c", "b"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		installChain(t, engine, h.requiring, "a", "b", "c")
 		// Each is held back while its input starts, then bounced.
 		synctest.Wait()
 		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 0})
@@ -39,11 +26,7 @@ func TestChainStartsInOrder(t *testing.T) {
 		advance(bounceDelay)
 		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
 		h.checkCurrent(t)
-		for _, name := range []string{"a", "b", "c"} {
-			if n := h.attemptCount(name); n != 1 {
-				t.Errorf("starts of %q tried = %d, want 1", name, n)
-			}
-		}
+		h.checkAttempts(t, map[string]int{"a": 1, "b": 1, "c": 1})
 		stopEngine(t, engine, nil)
 	})
 }
@@ -52,14 +35,7 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.requiring("a"),
-			"b": h.requiring("b", "a"),
-			"c": h.requiring("c", "b"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		installChain(t, engine, h.requiring, "a", "b", "c")
 		advance(time.Hour)
 		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1})
 
@@ -69,11 +45,7 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 		synctest.Wait()
 		h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
 		advance(bounceDelay)
-		for name, want := range map[string]int{"a": 1, "b": 2, "c": 2} {
-			if n := h.attemptCount(name); n != want {
-				t.Errorf("starts of %q tried = %d, want %d", name, n, want)
-			}
-		}
+		h.checkAttempts(t, map[string]int{"a": 1, "b": 2, "c": 2})
 		advance(errorDelay - bounceDelay - 1)
 		h.checkLive(t, map[string]int{"a": 0, "b": 0, "c": 0})
 		advance(1)
@@ -87,30 +59,7 @@ func TestChainRestartsInOrderAfterRootFails(t *testing.T) {
 		advance(1)
 		h.checkLive(t, map[string]int{"a": 2, "b": 2, "c": 2})
 		h.checkCurrent(t)
-		for name, want := range map[string]int{"a": 2, "b": 3, "c": 3} {
-			if n := h.attemptCount(name); n != want {
-				t.Errorf("starts of %q tried = %d, want %d", name, n, want)
-			}
-		}
-		stopEngine(t, engine, nil)
-	})
-}
-
-func TestZeroBounceDelayStartsDependents(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
-		// b is held back while a starts, then bounced with no delay.
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.manifold("a"),
-			"b": h.manifold("b", "a"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
-		synctest.Wait()
-		h.checkLive(t, map[string]int{"a": 1, "b": 1})
-		h.checkCurrent(t)
+		h.checkAttempts(t, map[string]int{"a": 2, "b": 3, "c": 3})
 		stopEngine(t, engine, nil)
 	})
 }
@@ -168,17 +117,13 @@ func TestMissingInputWaitsForInputChange(t *testing.T) {
 		engine := newTestEngine(t, nil)
 		mustInstall(t, engine, "b", h.requiring("b", "a"))
 		advance(time.Hour)
-		if n := h.attemptCount("b"); n != 1 {
-			t.Errorf("starts of b tried = %d, want 1", n)
-		}
+		h.checkAttempts(t, map[string]int{"b": 1})
 		h.checkLive(t, map[string]int{"b": 0})
 
 		h.failStart("a", func() error { return errFailed })
 		mustInstall(t, engine, "a", h.manifold("a"))
 		advance(errorDelay + bounceDelay) // a start that fails is no change
-		if n := h.attemptCount("b"); n != 1 {
-			t.Errorf("starts of b tried = %d, want 1", n)
-		}
+		h.checkAttempts(t, map[string]int{"b": 1})
 
 		h.failStart("a", func() error { return nil })
 		advance(errorDelay - bounceDelay)
@@ -229,230 +174,75 @@ func TestBouncedWorkerRestartsAfterBounceDelay(t *testing.T) {
 	}
 }
 
-func TestFatalErrorStopsEngine(t *testing.T) {
+func TestZeroBounceDelayStartsDependents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := newTestEngine(t, isFatal)
-		err := dependency.Install(engine, dependency.Manifolds{
-			"a": h.manifold("a"),
-			"b": h.manifold("b", "a"),
-			"c": h.manifold("c", "b"),
-			"d": h.manifold("d"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
-		advance(time.Hour)
-		h.checkLive(t, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1})
-
-		h.worker("b").fail(errFatal)
-		if err := engine.Wait(); err != errFatal {
-			t.Errorf("Wait() = %v, want %v", err, errFatal)
-		}
-		if n := h.liveCount(); n != 0 {
-			t.Errorf("%d workers alive after Wait, want 0", n)
-		}
-		report := engine.Report()
-		if report.State != dependency.StateStopped || report.Err != errFatal {
-			t.Errorf("Report() = %v, %v, want %v, %v", report.State, report.Err, dependency.StateStopped, errFatal)
-		}
-		for _, name := range []string{"a", "b", "c", "d"} {
-			if n := h.attemptCount(name); n != 1 {
-				t.Errorf("starts of %q tried = %d, want 1", name, n)
-			}
-		}
-	})
-}
-
-func TestFirstFatalErrorWins(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		errFirst := fmt.Errorf("first: %w", errFatal)
-		errLater := fmt.Errorf("later: %w", errFatal)
-		var asked record[error]
-		engine := newTestEngine(t, func(err error) bool {
-			asked.add(err)
-			return isFatal(err)
-		})
-		mustInstall(t, engine, "a", h.manifold("a"))
-		// b fails fatally when the engine stops it.
-		mustInstall(t, engine, "b", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
-				return newFuncWorker(func(dying <-chan struct{}) error {
-					<-dying
-					return errLater
-				}), nil
-			},
-		})
+		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Second, 0))
+		// b is held back while a starts, then bounced with no delay.
+		installChain(t, engine, h.manifold, "a", "b")
 		synctest.Wait()
-
-		h.worker("a").fail(errFirst)
-		if err := engine.Wait(); err != errFirst {
-			t.Errorf("Wait() = %v, want %v", err, errFirst)
-		}
-		got := asked.all()
-		if len(got) != 2 || got[0] != errFirst || got[1] != errLater {
-			t.Errorf("isFatal asked about %v, want [%v %v]", got, errFirst, errLater)
-		}
+		h.checkLive(t, map[string]int{"a": 1, "b": 1})
+		h.checkCurrent(t)
+		stopEngine(t, engine, nil)
 	})
 }
 
-func TestKillDuringDelay(t *testing.T) {
-	for _, test := range []struct {
-		about string
-		stop  func(h *harness)
-	}{{
-		about: "error delay",
-		stop:  func(h *harness) { h.worker("a").fail(errFailed) },
-	}, {
-		about: "bounce delay",
-		stop:  func(h *harness) { h.worker("b").fail(dependency.ErrBounce) },
-	}} {
-		t.Run(test.about, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				h := newHarness()
-				engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Hour, time.Hour))
-				mustInstall(t, engine, "a", h.manifold("a"))
-				mustInstall(t, engine, "b", h.manifold("b"))
-				synctest.Wait()
-				test.stop(h)
-				advance(time.Minute)
-
-				began := time.Now()
-				engine.Kill()
-				if err := engine.Wait(); err != nil {
-					t.Errorf("Wait() = %v, want nil", err)
-				}
-				if waited := time.Since(began); waited != 0 {
-					t.Errorf("Wait took %v of the fake clock, want 0", waited)
-				}
-				advance(2 * time.Hour)
-				if n := h.attemptCount("a") + h.attemptCount("b"); n != 2 {
-					t.Errorf("starts tried = %d, want 2", n)
-				}
+func TestZeroBounceDelay(t *testing.T) {
+	t.Run("input starts", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			engine := dependency.NewEngine(nil, time.Second, 0)
+			installChain(t, engine, h.manifold, "a", "b")
+			synctest.Wait()
+			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != h.worker("a") {
+				t.Errorf("b = %+v, want its first worker, running on a", b)
+			}
+			stopEngine(t, engine, nil)
+		})
+	})
+	t.Run("starting input uninstalled", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness()
+			engine := dependency.NewEngine(nil, time.Second, 0)
+			mustInstallAll(t, engine, dependency.Manifolds{
+				"a": h.blocking("a"),
+				"b": h.manifold("b", "a"),
 			})
-		})
-	}
-}
-
-func TestKillWaitsForSlowWorker(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		engine := newTestEngine(t, nil)
-		killed, release := make(chan struct{}), make(chan struct{})
-		mustInstall(t, engine, "slow", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
-				return newFuncWorker(func(dying <-chan struct{}) error {
-					<-dying
-					close(killed)
-					<-release
-					return nil
-				}), nil
-			},
-		})
-		synctest.Wait()
-
-		engine.Kill()
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
-		advance(time.Hour)
-		select {
-		case <-killed:
-		default:
-			t.Errorf("the worker was not killed")
-		}
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v before the worker stopped, want it to wait", err)
-		default:
-		}
-		close(release)
-		synctest.Wait()
-		select {
-		case err := <-waited:
-			if err != nil {
-				t.Errorf("Wait() = %v, want nil", err)
+			synctest.Wait()
+			if err := engine.Uninstall("a"); err != nil {
+				t.Fatalf(`Uninstall("a") = %v, want nil`, err)
 			}
-		default:
-			t.Errorf("Wait has not returned after the worker stopped")
-		}
-	})
-}
-
-// blockingKillWorker is a worker whose Kill blocks until release is closed.
-type blockingKillWorker struct {
-	release chan struct{}
-	done    chan struct{}
-}
-
-func (w *blockingKillWorker) Kill() {
-	<-w.release
-	select {
-	case <-w.done:
-	default:
-		close(w.done)
-	}
-}
-
-func (w *blockingKillWorker) Wait() error {
-	<-w.done
-	return nil
-}
-
-func TestKillNeverBlocks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		engine := newTestEngine(t, nil)
-		w := &blockingKillWorker{release: make(chan struct{}), done: make(chan struct{})}
-		mustInstall(t, engine, "a", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
+			synctest.Wait()
+			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != nil {
+				t.Errorf("b = %+v, want its first worker, running without a", b)
+			}
+			stopEngine(t, engine, nil)
 		})
-		synctest.Wait()
-
-		engine.Kill() // returns although the worker's Kill blocks
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
-		synctest.Wait()
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v while a worker's Kill runs, want it to wait", err)
-		default:
-		}
-		close(w.release)
-		if err := <-waited; err != nil {
-			t.Errorf("Wait() = %v, want nil", err)
-		}
 	})
 }
 
-func TestKillDuringStart(t *testing.T) {
+// A start held back by an input whose start is in flight launches when that
+// input starts, also with no bounce delay and no time passing.
+func TestHeldStartLaunchesWhenInputStartsWithoutBounceDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := newTestEngine(t, nil)
-		proceed := make(chan struct{})
-		slow := h.manifold("slow")
-		start := slow.Start
-		slow.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			<-proceed
-			return start(get)
-		}
-		mustInstall(t, engine, "slow", slow)
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		gate := make(chan struct{})
+		mustInstall(t, engine, "a", gateStart(h.manifold("a"), gate))
+		mustInstall(t, engine, "b", h.manifold("b", "a"))
 		synctest.Wait()
-
-		engine.Kill()
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
+		if n := h.startCount("b"); n != 0 {
+			t.Fatalf("starts of \"b\" while \"a\" starts = %d, want 0", n)
+		}
+		close(gate)
 		synctest.Wait()
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v while a start runs, want it to wait", err)
-		default:
+		if n := h.startCount("b"); n != 1 {
+			t.Errorf("starts of \"b\" after \"a\" started = %d, want 1", n)
 		}
-		close(proceed) // the worker it returns is killed at once
-		if err := <-waited; err != nil {
-			t.Errorf("Wait() = %v, want nil", err)
+		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
+			t.Errorf("b = %v, want running on a's worker", b)
 		}
-		if n, live := h.startCount("slow"), h.liveCount(); n != 1 || live != 0 {
-			t.Errorf("workers started = %d, alive = %d, want 1, 0", n, live)
-		}
+		stopEngine(t, engine, nil)
 	})
 }
 
@@ -470,15 +260,8 @@ func TestStorm(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, seed))
 		h := newHarness()
-		engine, err := dependency.New(dependency.EngineConfig{
-			ErrorDelay:  errorDelay,
-			BounceDelay: bounceDelay,
-			Logger:      &logRecorder{}, // hundreds of failures: keep them out of the output
-		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
-		stopOnCleanup(t, engine)
+		// newEngine discards the log: hundreds of failures would flood the output.
+		engine := stopOnCleanup(t, newEngine(t, dependency.EngineConfig{ErrorDelay: errorDelay, BounceDelay: bounceDelay}))
 
 		const layers, width = 4, 5
 		manifolds := make(dependency.Manifolds)
@@ -503,9 +286,7 @@ func TestStorm(t *testing.T) {
 				}
 			}
 		}
-		if err := dependency.Install(engine, manifolds); err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
+		mustInstallAll(t, engine, manifolds)
 
 		errs := []error{errFailed, errFailed, dependency.ErrBounce}
 		for step := range 300 {
@@ -549,15 +330,11 @@ func TestQuietLogs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		logs := &logRecorder{}
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := stopOnCleanup(t, newEngine(t, dependency.EngineConfig{
 			ErrorDelay:  errorDelay,
 			BounceDelay: bounceDelay,
 			Logger:      logs,
-		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
-		stopOnCleanup(t, engine)
+		}))
 
 		// b finds a missing, at install and after each change of a.
 		mustInstall(t, engine, "b", h.requiring("b", "a"))
@@ -609,29 +386,4 @@ func checkQuiet(t *testing.T, lines []logLine, want int) {
 	if loud != want {
 		t.Errorf("%d lines at WARNING or ERROR, want %d; got %q", loud, want, lines)
 	}
-}
-
-// A start held back by an input whose start is in flight launches when that
-// input starts, also with no bounce delay and no time passing.
-func TestHeldStartLaunchesWhenInputStartsWithoutBounceDelay(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := dependency.NewEngine(nil, time.Second, 0)
-		gate := make(chan struct{})
-		mustInstall(t, engine, "a", gateStart(h.manifold("a"), gate))
-		mustInstall(t, engine, "b", h.manifold("b", "a"))
-		synctest.Wait()
-		if n := h.startCount("b"); n != 0 {
-			t.Fatalf("starts of \"b\" while \"a\" starts = %d, want 0", n)
-		}
-		close(gate)
-		synctest.Wait()
-		if n := h.startCount("b"); n != 1 {
-			t.Errorf("starts of \"b\" after \"a\" started = %d, want 1", n)
-		}
-		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
-			t.Errorf("b = %v, want running on a's worker", b)
-		}
-		stopEngine(t, engine, nil)
-	})
 }

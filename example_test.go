@@ -8,26 +8,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// idleWorker runs until it is killed.
-type idleWorker struct {
-	done chan struct{}
-}
-
-func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
-
-func (w *idleWorker) Kill() {
-	select {
-	case <-w.done:
-	default:
-		close(w.done)
-	}
-}
-
-func (w *idleWorker) Wait() error {
-	<-w.done
-	return nil
-}
-
 // configWorker holds a setting that its manifold's Output hands out.
 type configWorker struct {
 	*idleWorker

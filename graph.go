@@ -143,7 +143,7 @@ func (e *engine) remove(n *node) {
 	}
 	n.inputs = nil
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
-	e.config.Logger.Debugf("%q manifold uninstalled", n.name)
+	e.config.Logger.Infof("%q manifold uninstalled", n.name)
 	e.bounceDependents(n)
 	e.unblockDependents(n)
 	e.forgetIfUnused(n)

@@ -13,17 +13,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-const (
-	errorDelay  = time.Second
-	bounceDelay = 10 * time.Millisecond
-)
-
-// newTestEngine returns a classic engine with errorDelay and bounceDelay
-// that is stopped when the test ends.
-func newTestEngine(t *testing.T, isFatal dependency.IsFatalFunc) dependency.Engine {
-	return stopOnCleanup(t, dependency.NewEngine(isFatal, errorDelay, bounceDelay))
-}
-
 // installedNames returns the names of the manifolds engine reports, sorted.
 func installedNames(engine dependency.Engine) []string {
 	return slices.Sorted(maps.Keys(engine.Report().Manifolds))
@@ -202,9 +191,7 @@ func TestInputInstalledAfterDependent(t *testing.T) {
 		if b := h.worker("b"); b != nil && len(b.inputs) != 0 {
 			t.Errorf("b got inputs %v, want none", b.inputs)
 		}
-		if n := h.attemptCount("c"); n != 1 {
-			t.Errorf("starts of c tried: %d, want 1", n)
-		}
+		h.checkAttempts(t, map[string]int{"c": 1})
 
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
@@ -271,11 +258,7 @@ func TestInstallBatchIsAtomic(t *testing.T) {
 				if got, want := installedNames(engine), []string{"x"}; !slices.Equal(got, want) {
 					t.Errorf("installed after the failure: %q, want %q", got, want)
 				}
-				for _, name := range []string{"a", "b", "c", "y", "z"} {
-					if n := h.attemptCount(name); n != 0 {
-						t.Errorf("starts of %q tried: %d, want 0", name, n)
-					}
-				}
+				h.checkAttempts(t, map[string]int{"a": 0, "b": 0, "c": 0, "y": 0, "z": 0})
 				h.checkLive(t, map[string]int{"x": 1})
 				stopEngine(t, engine, nil)
 			})
@@ -298,9 +281,7 @@ func TestInstallBatchInDependencyOrder(t *testing.T) {
 					manifolds[name(i)] = h.requiring(name(i), name(i+1))
 				}
 				manifolds[name(n-1)] = h.requiring(name(n - 1))
-				if err := dependency.Install(engine, manifolds); err != nil {
-					t.Fatalf("Install = %v, want nil", err)
-				}
+				mustInstallAll(t, engine, manifolds)
 				advance(n * bounce)
 
 				attempts := 0

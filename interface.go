@@ -44,7 +44,8 @@ type StartContextFunc func(ctx context.Context, getResource GetResourceFunc) (Wo
 // resource is not available, and ErrExpired once its StartFunc returned.
 type GetResourceFunc func(name string, out interface{}) error
 
-// OutputFunc sets out, which must be a pointer, from the manifold's worker.
+// OutputFunc sets out, a pointer of a type it knows, from the manifold's
+// worker; out may also be nil, to ask whether the worker is there at all.
 // It runs on the goroutine of the dependent's Start func.
 type OutputFunc func(in Worker, out interface{}) error
 

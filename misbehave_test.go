@@ -3,7 +3,6 @@ package dependency_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -40,8 +39,7 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 		if report.State != dependency.StateStarting {
 			t.Errorf("new a: State %v, want starting", report.State)
 		}
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		if got := engine.Report().Manifolds["a"].StartCount; got != 1 {
 			t.Errorf("new a after the bounce delay: StartCount %d, want 1", got)
 		}
@@ -50,36 +48,6 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 		}
 		stopEngine(t, engine, nil)
 	})
-}
-
-// badWorker is a worker whose Kill and Wait misbehave as the test says.
-type badWorker struct {
-	kill func()
-	wait func() error
-}
-
-func (w *badWorker) Kill()       { w.kill() }
-func (w *badWorker) Wait() error { return w.wait() }
-
-// startWith returns a manifold whose start returns w.
-func startWith(w dependency.Worker) dependency.Manifold {
-	return dependency.Manifold{
-		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
-	}
-}
-
-// stuckWorker returns a worker whose Kill blocks until release is closed,
-// and which stops only then.
-func stuckWorker(release chan struct{}) *badWorker {
-	done := make(chan struct{})
-	var once sync.Once
-	return &badWorker{
-		kill: func() {
-			<-release
-			once.Do(func() { close(done) })
-		},
-		wait: func() error { <-done; return nil },
-	}
 }
 
 // A worker whose Kill blocks does not stall the engine: it keeps serving
@@ -99,15 +67,9 @@ func TestKillBlocks(t *testing.T) {
 		if h.worker("a") == nil {
 			t.Errorf("a has no worker while stuck's Kill blocks")
 		}
-		engine.Kill()
-		waited := make(chan error, 1)
-		go func() { waited <- engine.Wait() }()
+		waited := killInBackground(engine)
 		synctest.Wait()
-		select {
-		case err := <-waited:
-			t.Fatalf("Wait() = %v while a worker's Kill blocks, want it to wait", err)
-		default:
-		}
+		checkWaiting(t, waited, "while a worker's Kill blocks")
 		close(release)
 		if err := <-waited; err != nil {
 			t.Errorf("Wait() = %v, want nil", err)
@@ -121,10 +83,7 @@ func TestKillBlocks(t *testing.T) {
 // With StopTimeout, Wait gives up on a worker whose Kill blocks and names it.
 func TestKillBlocksStopTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		engine, err := dependency.New(dependency.EngineConfig{StopTimeout: time.Minute})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
 		release := make(chan struct{})
 		defer close(release) // lets the abandoned goroutines end
 		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
@@ -151,8 +110,7 @@ func TestWaitReturnsBeforeKill(t *testing.T) {
 		mustInstall(t, engine, "done", startWith(done))
 		mustInstall(t, engine, "failed", startWith(failed))
 		mustInstall(t, engine, "d", h.manifold("d", "done"))
-		time.Sleep(2500 * time.Millisecond)
-		synctest.Wait()
+		advance(2500 * time.Millisecond)
 		report := engine.Report()
 		if got := report.Manifolds["done"]; got.State != dependency.StateStopped || got.StartCount != 1 || got.Err != nil {
 			t.Errorf("done: %v, %d starts, Err %v; want stopped after 1 start, no error", got.State, got.StartCount, got.Err)
@@ -172,13 +130,10 @@ func TestWaitReturnsBeforeKill(t *testing.T) {
 func TestWaitPanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var seen []error
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := newEngine(t, dependency.EngineConfig{
 			ErrorDelay: time.Second,
 			IsFatal:    func(err error) bool { seen = append(seen, err); return false },
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
 		mustInstall(t, engine, "p", startWith(&badWorker{kill: func() {}, wait: func() error { panic("boom") }}))
 		synctest.Wait()
 		var perr *dependency.PanicError
@@ -188,8 +143,7 @@ func TestWaitPanics(t *testing.T) {
 		if got := engine.Report().Manifolds["p"].Err; !errors.Is(got, dependency.ErrPanic) {
 			t.Errorf("p: Err %v, want ErrPanic", got)
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if got := engine.Report().Manifolds["p"].StartCount; got != 2 {
 			t.Errorf("p: %d starts after the error delay, want 2", got)
 		}
@@ -210,8 +164,7 @@ func TestStartReturnsNilWorker(t *testing.T) {
 		if got := engine.Report().Manifolds["nil"].Err; !errors.Is(got, dependency.ErrInvalid) {
 			t.Errorf("nil: Err %v, want ErrInvalid", got)
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if starts != 2 {
 			t.Errorf("start called %d times after the error delay, want 2", starts)
 		}
@@ -256,10 +209,7 @@ func TestKillPanics(t *testing.T) {
 // gives up on it.
 func TestKillPanicsStopTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		engine, err := dependency.New(dependency.EngineConfig{StopTimeout: time.Minute})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
 		done := make(chan struct{})
 		defer close(done) // lets the abandoned goroutine end
 		mustInstall(t, engine, "p", startWith(&badWorker{

@@ -4,34 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/seedworks/dependency"
 )
-
-// eventRecorder is an Observer that keeps every event.
-type eventRecorder struct {
-	mu     sync.Mutex
-	events []dependency.Event
-}
-
-func (r *eventRecorder) observe(ev dependency.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-}
-
-// take returns the events so far and forgets them.
-func (r *eventRecorder) take() []dependency.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	events := r.events
-	r.events = nil
-	return events
-}
 
 // wantEvent is an Event as the observer tests write it: At is the time after
 // epoch, and Err is matched with errors.Is.
@@ -69,26 +47,15 @@ func checkEvents(t *testing.T, got []dependency.Event, want []wantEvent) {
 func TestObserverBounceOfChain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		events := &eventRecorder{}
+		events := &eventLog{}
 		const bounce = 10 * time.Millisecond
-		engine, err := dependency.New(dependency.EngineConfig{
+		engine := newEngine(t, dependency.EngineConfig{
 			ErrorDelay:  time.Second,
 			BounceDelay: bounce,
 			Observer:    events.observe,
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
-		err = dependency.Install(engine, dependency.Manifolds{
-			"a": h.manifold("a"),
-			"b": h.manifold("b", "a"),
-			"c": h.manifold("c", "b"),
-		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		installChain(t, engine, h.manifold, "a", "b", "c")
+		advance(time.Second)
 		if n := h.liveCount(); n != 3 {
 			t.Fatalf("live workers = %d, want 3", n)
 		}
@@ -97,8 +64,7 @@ func TestObserverBounceOfChain(t *testing.T) {
 		// a asks for a restart: b and c are stopped one after the other,
 		// and start again one after the other.
 		h.worker("a").fail(dependency.ErrBounce)
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		const at = time.Second
 		checkEvents(t, events.take(), []wantEvent{
 			{Kind: dependency.EventStopped, Manifold: "a", Err: dependency.ErrBounce, At: at},
@@ -130,11 +96,8 @@ func TestObserverBounceOfChain(t *testing.T) {
 func TestObserverInstallAndUninstall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		events := &eventRecorder{}
-		engine, err := dependency.New(dependency.EngineConfig{Observer: events.observe})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
+		events := &eventLog{}
+		engine := newEngine(t, dependency.EngineConfig{Observer: events.observe})
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
 		if err := engine.Uninstall("a"); err != nil {
@@ -155,21 +118,18 @@ func TestObserverInstallAndUninstall(t *testing.T) {
 func TestObserverPanicRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		log := &errorLog{}
-		engine, err := dependency.New(dependency.EngineConfig{
+		log := &logRecorder{}
+		engine := newEngine(t, dependency.EngineConfig{
 			Logger:   log,
 			Observer: func(ev dependency.Event) { panic("observer exploded on " + ev.Kind.String()) },
 		})
-		if err != nil {
-			t.Fatalf("New = %v, want nil", err)
-		}
 		mustInstall(t, engine, "a", h.manifold("a"))
 		mustInstall(t, engine, "b", h.manifold("b", "a"))
 		synctest.Wait()
 		if b := h.worker("b"); b == nil || b.inputs["a"] != h.worker("a") {
 			t.Errorf("b = %v, want running on a's worker despite the observer", b)
 		}
-		errorLines := log.take()
+		errorLines := log.errorLines()
 		want := `"a" manifold: observer panicked on installed: observer exploded on installed`
 		if len(errorLines) == 0 || errorLines[0] != want {
 			t.Errorf("first ERROR line = %q, want %q", errorLines, want)
@@ -179,30 +139,4 @@ func TestObserverPanicRecovered(t *testing.T) {
 		}
 		stopEngine(t, engine, nil)
 	})
-}
-
-// errorLog is a dependency.Logger that keeps the ERROR lines and drops the
-// others.
-type errorLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (*errorLog) Debugf(string, ...any)   {}
-func (*errorLog) Infof(string, ...any)    {}
-func (*errorLog) Warningf(string, ...any) {}
-
-func (l *errorLog) Errorf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-// take returns the lines so far and forgets them.
-func (l *errorLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := l.lines
-	l.lines = nil
-	return lines
 }

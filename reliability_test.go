@@ -23,23 +23,20 @@ func TestDueTogetherStartsInputFirst(t *testing.T) {
 		engine := dependency.NewEngine(nil, time.Second, time.Second)
 		mustInstall(t, engine, "i", h.manifold("i"))
 		mustInstall(t, engine, "d", h.manifold("d", "i"))
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		h.worker("d").fail(dependency.ErrBounce) // d due in 1s, queued first
 		synctest.Wait()
 		h.worker("i").fail(errFailed) // i due in 1s too
 		synctest.Wait()
 
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if got := h.startCount("i"); got != 2 {
 			t.Errorf("starts of i after its error delay = %d, want 2", got)
 		}
 		if got := h.startCount("d"); got != 1 {
 			t.Errorf("starts of d when i restarts = %d, want 1: d waits for i", got)
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		if got := h.startCount("d"); got != 2 {
 			t.Errorf("starts of d a bounce delay later = %d, want 2", got)
 		}

@@ -42,8 +42,6 @@ type ManifoldReport struct {
 	Started    time.Time      // last successful start; zero if none
 	Err        error          // last error from its start or worker; nil once it runs again
 	Worker     map[string]any // the worker's own report, when it implements Reporter
-
-	worker Worker // asked for its report off the loop
 }
 
 // EventKind says what happened to a manifold.
@@ -76,19 +74,31 @@ type Event struct {
 	Time     time.Time
 }
 
-// report describes the engine now, leaving the workers' own reports to
-// addWorkerReports. It must only be called from the loop goroutine.
-func (e *engine) report() Report {
+// reportReply is the loop's answer to a reportTicket: the report, and the
+// workers whose own reports the caller adds, off the loop.
+type reportReply struct {
+	report    Report
+	reporters map[string]Reporter
+}
+
+// report describes the engine now. It must only be called from the loop
+// goroutine.
+func (e *engine) report() reportReply {
 	r := Report{State: StateStarted, Err: e.worst, Manifolds: make(map[string]ManifoldReport, len(e.nodes))}
 	if e.dying {
 		r.State = StateStopping
 	}
+	reporters := make(map[string]Reporter)
 	for name, n := range e.nodes {
-		if n.installed {
-			r.Manifolds[name] = n.report()
+		if !n.installed {
+			continue
+		}
+		r.Manifolds[name] = n.report()
+		if reporter, ok := n.worker.(Reporter); ok {
+			reporters[name] = reporter
 		}
 	}
-	return r
+	return reportReply{r, reporters}
 }
 
 // clone returns a copy of r that shares no map or slice with it. Worker
@@ -111,7 +121,6 @@ func (n *node) report() ManifoldReport {
 		StartCount: n.startCount,
 		Started:    n.startedAt,
 		Err:        n.err,
-		worker:     n.worker,
 	}
 	for _, input := range n.inputs {
 		if !input.installed || input.state != running {
@@ -133,17 +142,15 @@ func (n *node) publicState() State {
 	return StateStarting
 }
 
-// addWorkerReports asks each worker that implements Reporter for its own
-// report, on the caller's goroutine.
-func addWorkerReports(r Report) Report {
-	for name, m := range r.Manifolds {
-		if reporter, ok := m.worker.(Reporter); ok {
-			m.Worker = workerReport(reporter)
-		}
-		m.worker = nil
-		r.Manifolds[name] = m
+// withWorkerReports asks each reporter for its own report, on the caller's
+// goroutine, and returns the report with them.
+func (reply reportReply) withWorkerReports() Report {
+	for name, reporter := range reply.reporters {
+		m := reply.report.Manifolds[name]
+		m.Worker = workerReport(reporter)
+		reply.report.Manifolds[name] = m
 	}
-	return r
+	return reply.report
 }
 
 // workerReport returns the reporter's report; a panic in it becomes the

@@ -41,7 +41,7 @@ func startBigEngine(b *testing.B, n int) dependency.Engine {
 			Inputs: inputs,
 			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
 				once.Do(running.Done)
-				return reportingWorker{newIdleTestWorker(), map[string]any{"index": i}}, nil
+				return reportingWorker{newIdleWorker(), map[string]any{"index": i}}, nil
 			},
 		}
 	}
@@ -53,17 +53,6 @@ func startBigEngine(b *testing.B, n int) dependency.Engine {
 }
 
 func reportBenchName(i int) string { return fmt.Sprintf("manifold-%05d", i) }
-
-// idleTestWorker runs until it is killed.
-type idleTestWorker struct {
-	done chan struct{}
-	once sync.Once
-}
-
-func newIdleTestWorker() *idleTestWorker { return &idleTestWorker{done: make(chan struct{})} }
-
-func (w *idleTestWorker) Kill()       { w.once.Do(func() { close(w.done) }) }
-func (w *idleTestWorker) Wait() error { <-w.done; return nil }
 
 func BenchmarkReport(b *testing.B) {
 	engine := startBigEngine(b, reportBenchSize)

@@ -12,9 +12,6 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// epoch is the fake clock's time when a synctest bubble starts.
-var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // startMixedGraph installs manifolds in every kind of state and lets them
 // settle for a second of fake time:
 //   - "config" runs, and reports {"version": 3};
@@ -28,18 +25,14 @@ func startMixedGraph(t *testing.T, h *harness) dependency.Engine {
 	t.Helper()
 	h.failStart("auth", func() error { return errFailed })
 	engine := dependency.NewEngine(nil, time.Minute, 10*time.Millisecond)
-	err := dependency.Install(engine, dependency.Manifolds{
+	mustInstallAll(t, engine, dependency.Manifolds{
 		"config": reporting(h.manifold("config"), map[string]any{"version": 3}),
 		"api":    h.manifold("api", "config"),
 		"db":     h.manifold("db", "config", "secrets"),
 		"auth":   h.manifold("auth"),
 		"web":    h.requiring("web", "api", "auth"),
 	})
-	if err != nil {
-		t.Fatalf("Install = %v, want nil", err)
-	}
-	time.Sleep(time.Second)
-	synctest.Wait()
+	advance(time.Second)
 	return engine
 }
 
@@ -50,11 +43,6 @@ func jsonEqual(a, b any) bool {
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && string(ja) == string(jb)
 }
-
-// errDoomed is the fatal error that stops the engine in report tests.
-var errDoomed = errors.New("doomed")
-
-func isDoomed(err error) bool { return errors.Is(err, errDoomed) }
 
 // wantManifold is what checkManifold expects of one manifold.
 type wantManifold struct {
@@ -107,13 +95,10 @@ func TestReportLifecycle(t *testing.T) {
 
 		// a's start is held in flight; b waits for it.
 		gate, hold := make(chan struct{}), make(chan struct{})
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"a": gateStart(h.manifold("a"), gate),
 			"b": holdStop(h.requiring("b", "a"), hold),
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		synctest.Wait()
 		r := engine.Report()
 		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarting})
@@ -128,8 +113,7 @@ func TestReportLifecycle(t *testing.T) {
 		r = engine.Report()
 		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarted, startCount: 1})
 		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting})
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 1, started: 10 * time.Millisecond})
 
 		// a fails: it waits out its error delay with its error reported,
@@ -144,27 +128,23 @@ func TestReportLifecycle(t *testing.T) {
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarting, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond})
 
 		// b restarts without a, which it requires.
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStopped, missing: []string{"a"}, startCount: 1, started: 10 * time.Millisecond, err: dependency.ErrMissing})
 
 		// a restarts after its error delay, clearing its error; b keeps its
 		// error until it runs again.
-		time.Sleep(990 * time.Millisecond)
-		synctest.Wait()
+		advance(990 * time.Millisecond)
 		r = engine.Report()
 		checkManifold(t, r, "a", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1010 * time.Millisecond})
 		checkManifold(t, r, "b", wantManifold{state: dependency.StateStarting, startCount: 1, started: 10 * time.Millisecond, err: dependency.ErrMissing})
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1020 * time.Millisecond})
 
 		// Uninstalled, a leaves the report and is missing for b.
 		if err := engine.Uninstall("a"); err != nil {
 			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
 		}
-		time.Sleep(10 * time.Millisecond)
-		synctest.Wait()
+		advance(10 * time.Millisecond)
 		r = engine.Report()
 		if _, ok := r.Manifolds["a"]; ok || len(r.Manifolds) != 1 {
 			t.Errorf("Report() after Uninstall(\"a\") lists %d manifolds, want only b", len(r.Manifolds))
@@ -183,7 +163,7 @@ func TestReportLifecycle(t *testing.T) {
 func TestReportWhileStoppingAndStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
-		engine := dependency.NewEngine(isDoomed, time.Second, 10*time.Millisecond)
+		engine := dependency.NewEngine(isFatal, time.Second, 10*time.Millisecond)
 		hold := make(chan struct{})
 		mustInstall(t, engine, "slow", holdStop(h.manifold("slow"), hold))
 		mustInstall(t, engine, "doomed", h.manifold("doomed"))
@@ -191,19 +171,19 @@ func TestReportWhileStoppingAndStopped(t *testing.T) {
 
 		// A fatal error stops the engine; slow keeps stopping until hold
 		// is closed.
-		h.worker("doomed").fail(errDoomed)
+		h.worker("doomed").fail(errFatal)
 		synctest.Wait()
 		r := engine.Report()
-		if r.State != dependency.StateStopping || !errors.Is(r.Err, errDoomed) {
-			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errDoomed)
+		if r.State != dependency.StateStopping || !errors.Is(r.Err, errFatal) {
+			t.Errorf("Report() while stopping = %v, %v; want stopping, %v", r.State, r.Err, errFatal)
 		}
 		checkManifold(t, r, "slow", wantManifold{state: dependency.StateStopping, startCount: 1})
-		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errDoomed})
+		checkManifold(t, r, "doomed", wantManifold{state: dependency.StateStopped, startCount: 1, err: errFatal})
 
 		close(hold)
 		waitErr := engine.Wait()
-		if !errors.Is(waitErr, errDoomed) {
-			t.Fatalf("Wait() = %v, want %v", waitErr, errDoomed)
+		if !errors.Is(waitErr, errFatal) {
+			t.Fatalf("Wait() = %v, want %v", waitErr, errFatal)
 		}
 		for range 2 {
 			r = engine.Report()
@@ -237,19 +217,16 @@ func TestReportErrorUntilRunsAgain(t *testing.T) {
 				time.Sleep(time.Second)
 			}
 		}
-		time.Sleep(time.Second)
-		synctest.Wait()
+		advance(time.Second)
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarted, startCount: 1, started: 2 * time.Second})
 
 		// The worker's error stays until it runs again.
 		h.worker("a").fail(errFailed)
 		synctest.Wait()
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, startCount: 1, started: 2 * time.Second, err: errFailed})
-		time.Sleep(time.Second - time.Nanosecond)
-		synctest.Wait()
+		advance(time.Second - time.Nanosecond)
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarting, startCount: 1, started: 2 * time.Second, err: errFailed})
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
+		advance(time.Nanosecond)
 		checkManifold(t, engine.Report(), "a", wantManifold{state: dependency.StateStarted, startCount: 2, started: 3 * time.Second})
 
 		// A worker that completes leaves no error.
@@ -265,15 +242,12 @@ func TestReportMissing(t *testing.T) {
 		h := newHarness()
 		engine := dependency.NewEngine(nil, time.Minute, 0)
 		h.failStart("failing", func() error { return errFailed })
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"running":   h.manifold("running"),
 			"completed": h.manifold("completed"),
 			"failing":   h.manifold("failing"),
 			"m":         h.manifold("m", "absent", "running", "failing", "completed"),
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		synctest.Wait()
 		h.worker("completed").fail(nil)
 		synctest.Wait()
@@ -365,40 +339,20 @@ func TestSelfManifold(t *testing.T) {
 		if err := engine.Report().Manifolds["wrong"].Err; err == nil || errors.Is(err, dependency.ErrMissing) {
 			t.Errorf("\"wrong\" Err = %v, want a type error", err)
 		}
-		stopEngine(t, engine, nil)
-	})
-}
 
-func TestErrMissingNamesInputAndReason(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := dependency.NewEngine(nil, time.Second, 0)
-		mustInstall(t, engine, "plain", dependency.Manifold{
-			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return h.started("plain", nil, nil) },
-		})
-		synctest.Wait()
-		errs := make(chan []error, 1)
-		mustInstall(t, engine, "m", dependency.Manifold{
-			Inputs: []string{"plain", "absent"},
+		// Asked with a nil out, it only says that the engine is there.
+		mustInstall(t, engine, "asker", dependency.Manifold{
+			Inputs: []string{"self"},
 			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-				var n int
-				errs <- []error{get("undeclared", nil), get("absent", nil), get("plain", &n), get("plain", nil)}
-				return h.started("m", nil, nil)
+				if err := get("self", nil); err != nil {
+					return nil, err
+				}
+				return h.started("asker", nil, nil)
 			},
 		})
 		synctest.Wait()
-		got := <-errs
-		for i, want := range []string{
-			`"undeclared" is not an input of "m": dependency not available`,
-			`input "absent" not running: dependency not available`,
-			`input "plain" has no Output for *int: dependency not available`,
-		} {
-			if got[i] == nil || got[i].Error() != want || !errors.Is(got[i], dependency.ErrMissing) {
-				t.Errorf("error %d = %v, want %q wrapping ErrMissing", i, got[i], want)
-			}
-		}
-		if got[3] != nil {
-			t.Errorf("get(\"plain\", nil) = %v, want nil: an input without Output serves a nil out", got[3])
+		if h.worker("asker") == nil {
+			t.Errorf("asker has no worker; want get(\"self\", nil) = nil")
 		}
 		stopEngine(t, engine, nil)
 	})
@@ -426,4 +380,60 @@ func TestReportAfterWaitIsACopy(t *testing.T) {
 			t.Errorf("Report() b Inputs, Missing = %q, %q after a caller changed its own; want [a x], [a x]", b.Inputs, b.Missing)
 		}
 	})
+}
+
+// reportingWorker is a worker that describes itself with a fixed report.
+type reportingWorker struct {
+	dependency.Worker
+	report map[string]any
+}
+
+func (w reportingWorker) Report() map[string]any { return w.report }
+
+// reporting returns m with workers that implement dependency.Reporter,
+// answering report; its Output still serves the worker m's start made.
+func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return reportingWorker{w, report}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(reportingWorker).Worker, out)
+	}
+	return m
+}
+
+// heldWorker is a worker whose Wait, once it is killed, does not return
+// until release is closed.
+type heldWorker struct {
+	dependency.Worker
+	release <-chan struct{}
+}
+
+func (w heldWorker) Wait() error {
+	err := w.Worker.Wait()
+	<-w.release
+	return err
+}
+
+// holdStop returns m with workers that keep stopping until release is
+// closed, so a test can see them stopping; its Output still serves the
+// worker m's start made.
+func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start, output := m.Start, m.Output
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		w, err := start(get)
+		if err != nil {
+			return nil, err
+		}
+		return heldWorker{w, release}, nil
+	}
+	m.Output = func(in dependency.Worker, out interface{}) error {
+		return output(in.(heldWorker).Worker, out)
+	}
+	return m
 }

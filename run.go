@@ -15,46 +15,46 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 	defer e.goroutines.Done()
 	worker, err := start(m, ctx, get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
-		if !e.inbox.send(&runReport{node: n, worker: worker}) {
-			worker.Kill() // the loop has returned: nobody else will
+		if !e.inbox.send(&runMessage{node: n, worker: worker}) {
+			killQuietly(worker) // the loop has returned: nobody else will
 			return
 		}
 		err = filter(m.Filter, wait(worker))
 	}
-	e.inbox.send(&runReport{node: n, err: err})
+	e.inbox.send(&runMessage{node: n, err: err})
 }
 
-// runInbox carries the reports of start goroutines to the loop. Sending
-// never waits for the loop: a goroutine links its report to the queue and
+// runInbox carries the messages of start goroutines to the loop. Sending
+// never waits for the loop: a goroutine links its message to the queue and
 // rings the bell, so that when thousands of workers start or stop at once
 // each goroutine parks only in Wait, not also on a send the busy loop has
-// yet to take. The loop takes all waiting reports at once, in order. A
-// linked list rather than a slice, because the reports of a burst pile up
-// while the loop is busy: a slice would be grown, and its reports copied,
+// yet to take. The loop takes all waiting messages at once, in order. A
+// linked list rather than a slice, because the messages of a burst pile up
+// while the loop is busy: a slice would be grown, and its messages copied,
 // over and over.
 type runInbox struct {
-	bell chan struct{} // capacity 1: holds a token while reports wait
+	bell chan struct{} // capacity 1: holds a token while messages wait
 
 	mu          sync.Mutex
-	first, last *runReport // the queue, oldest first, linked by next
-	closed      bool       // the loop has returned: nothing takes reports any more
+	first, last *runMessage // the queue, oldest first, linked by next
+	closed      bool        // the loop has returned: nothing takes messages any more
 }
 
-// runReport is a message of a start goroutine: its start returned worker,
+// runMessage is a message of a start goroutine: its start returned worker,
 // or (worker nil, the last message) its start failed or its worker stopped
 // with err.
-type runReport struct {
+type runMessage struct {
 	node   *node
 	worker Worker
 	err    error
-	next   *runReport // the report sent after this one, once taken
+	next   *runMessage // the message sent after this one, once queued
 }
 
-func (r *runReport) stopped() bool { return r.worker == nil }
+func (r *runMessage) stopped() bool { return r.worker == nil }
 
 // send queues r for the loop; it returns false, dropping r, once the loop
 // has returned.
-func (in *runInbox) send(r *runReport) bool {
+func (in *runInbox) send(r *runMessage) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
@@ -73,9 +73,9 @@ func (in *runInbox) send(r *runReport) bool {
 	return true
 }
 
-// take returns the first of the queued reports, which links the others,
+// take returns the first of the queued messages, which links the others,
 // and empties the queue.
-func (in *runInbox) take() *runReport {
+func (in *runInbox) take() *runMessage {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	first := in.first
@@ -83,9 +83,9 @@ func (in *runInbox) take() *runReport {
 	return first
 }
 
-// close makes every later send fail, and returns the first of the reports
+// close makes every later send fail, and returns the first of the messages
 // never taken.
-func (in *runInbox) close() *runReport {
+func (in *runInbox) close() *runMessage {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.closed = true

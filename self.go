@@ -15,6 +15,9 @@ func SelfManifold(engine Engine) Manifold {
 			return newIdleWorker(), nil
 		},
 		Output: func(in Worker, out interface{}) error {
+			if out == nil {
+				return nil // asked only whether the engine is there
+			}
 			target, ok := out.(*Engine)
 			if !ok {
 				return errors.Errorf("self manifold: out is %T, want *dependency.Engine", out)

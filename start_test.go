@@ -2,6 +2,7 @@ package dependency_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 	"testing/synctest"
@@ -56,18 +57,15 @@ func TestGetResource(t *testing.T) {
 				if s != "resource" {
 					t.Errorf(`get("output", &s) set s = %q, want "resource"`, s)
 				}
-				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
+				return newIdleWorker(), nil
 			},
 		}
-		err := dependency.Install(engine, dependency.Manifolds{
+		mustInstallAll(t, engine, dependency.Manifolds{
 			"plain":  plain,
 			"output": withOutput,
 			"broken": broken,
 			"user":   user,
 		})
-		if err != nil {
-			t.Fatalf("Install = %v, want nil", err)
-		}
 		advance(bounceDelay)
 
 		if n := calls.len(); n != 1 {
@@ -117,7 +115,7 @@ func TestGetResourceExpires(t *testing.T) {
 					t.Errorf(`get("a") during start = %v, want nil`, err)
 				}
 				saved.add(get)
-				return newFuncWorker(func(dying <-chan struct{}) error { <-dying; return nil }), nil
+				return newIdleWorker(), nil
 			},
 		})
 		synctest.Wait()
@@ -133,6 +131,41 @@ func TestGetResourceExpires(t *testing.T) {
 		}
 		if w != nil {
 			t.Errorf("expired get set out to %v, want it untouched", w)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
+func TestErrMissingNamesInputAndReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Second, 0)
+		mustInstall(t, engine, "plain", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return h.started("plain", nil, nil) },
+		})
+		synctest.Wait()
+		errs := make(chan []error, 1)
+		mustInstall(t, engine, "m", dependency.Manifold{
+			Inputs: []string{"plain", "absent"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var n int
+				errs <- []error{get("undeclared", nil), get("absent", nil), get("plain", &n), get("plain", nil)}
+				return h.started("m", nil, nil)
+			},
+		})
+		synctest.Wait()
+		got := <-errs
+		for i, want := range []string{
+			`"undeclared" is not an input of "m": dependency not available`,
+			`input "absent" not running: dependency not available`,
+			`input "plain" has no Output for *int: dependency not available`,
+		} {
+			if got[i] == nil || got[i].Error() != want || !errors.Is(got[i], dependency.ErrMissing) {
+				t.Errorf("error %d = %v, want %q wrapping ErrMissing", i, got[i], want)
+			}
+		}
+		if got[3] != nil {
+			t.Errorf("get(\"plain\", nil) = %v, want nil: an input without Output serves a nil out", got[3])
 		}
 		stopEngine(t, engine, nil)
 	})
@@ -326,13 +359,7 @@ func TestLoopNotBlockedByStart(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
 		proceed := make(chan struct{})
-		slow := h.manifold("slow")
-		start := slow.Start
-		slow.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-			<-proceed
-			return start(get)
-		}
-		mustInstall(t, engine, "slow", slow)
+		mustInstall(t, engine, "slow", gateStart(h.manifold("slow"), proceed))
 		synctest.Wait()
 
 		mustInstall(t, engine, "a", h.manifold("a"))
@@ -388,5 +415,89 @@ func TestOneWorkerAtATime(t *testing.T) {
 		}
 		close(release)
 		stopEngine(t, engine, nil)
+	})
+}
+
+func TestStartContextCancelledOnKill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{})
+		mustInstall(t, engine, "a", h.blocking("a"))
+		synctest.Wait()
+		if got := h.attemptCount("a"); got != 1 {
+			t.Fatalf("start calls of a = %d, want 1", got)
+		}
+		killed := time.Now()
+		engine.Kill()
+		if err := engine.Wait(); err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+		if d := time.Since(killed); d != 0 {
+			t.Errorf("Wait() returned %v after Kill, want at once", d)
+		}
+	})
+}
+
+func TestStartContextCancelledWhenEngineStopsManifold(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(t *testing.T, h *harness, engine dependency.Engine)
+	}{
+		{"bounce", func(t *testing.T, h *harness, engine dependency.Engine) { h.worker("a").fail(dependency.ErrBounce) }},
+		{"uninstall", func(t *testing.T, h *harness, engine dependency.Engine) {
+			if err := engine.Uninstall("b"); err != nil {
+				t.Errorf(`Uninstall("b") = %v, want nil`, err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness()
+				var log eventLog
+				engine := newEngine(t, dependency.EngineConfig{BounceDelay: time.Second, Observer: log.observe})
+				mustInstall(t, engine, "a", h.manifold("a"))
+				synctest.Wait()
+				mustInstall(t, engine, "b", h.blocking("b", "a"))
+				advance(time.Hour)
+				stopped := time.Now()
+				tc.stop(t, h, engine)
+				synctest.Wait()
+				ends := log.of("b", dependency.EventStopped)
+				if len(ends) != 1 || !errors.Is(ends[0].Err, context.Canceled) || !ends[0].Time.Equal(stopped) {
+					t.Errorf("stops of b = %+v, want one at %v, cancelled", ends, stopped)
+				}
+				stopEngine(t, engine, nil)
+			})
+		})
+	}
+}
+
+func TestStartContextLivesWithWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{BounceDelay: time.Second})
+		mustInstallAll(t, engine, dependency.Manifolds{
+			"a": h.manifold("a"),
+			"b": h.withContext("b", "a"),
+		})
+		advance(time.Hour)
+		first := h.worker("b")
+		if err := first.ctx.Err(); err != nil {
+			t.Fatalf("ctx of running b = %v, want alive", err)
+		}
+		h.worker("a").fail(dependency.ErrBounce)
+		synctest.Wait()
+		if err := first.ctx.Err(); !errors.Is(err, context.Canceled) {
+			t.Errorf("ctx of bounced b = %v, want cancelled", err)
+		}
+		advance(2 * time.Second)
+		second := h.worker("b")
+		if second == nil || second.seq != 2 || second.ctx.Err() != nil {
+			t.Fatalf("b after the bounce = %+v, want its second worker, ctx alive", second)
+		}
+		stopEngine(t, engine, nil)
+		if err := second.ctx.Err(); !errors.Is(err, context.Canceled) {
+			t.Errorf("ctx of b after Wait = %v, want cancelled", err)
+		}
 	})
 }

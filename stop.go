@@ -6,23 +6,23 @@ import (
 )
 
 // waitGoroutines waits for the engine's last goroutines (a worker's Kill
-// call may still be returning) for no longer than StopTimeout. It must only
-// be called from the loop goroutine.
+// call may still be returning) for no longer than StopTimeout, answering
+// Report meanwhile. It must only be called from the loop goroutine.
 func (e *engine) waitGoroutines() error {
-	if e.stopDue == nil {
-		e.goroutines.Wait()
-		return nil
-	}
 	done := make(chan struct{})
 	go func() {
 		e.goroutines.Wait()
 		close(done)
 	}()
-	select {
-	case <-done:
-		return nil
-	case <-e.stopDue:
-		return e.stopTimedOut()
+	for {
+		select {
+		case <-done:
+			return nil
+		case t := <-e.tickets:
+			t.handle(e) // only Report can still succeed
+		case <-e.stopDue:
+			return e.stopTimedOut()
+		}
 	}
 }
 
@@ -38,7 +38,7 @@ func (e *engine) finish(timeout error) error {
 // nothing to an engine whose last report nobody asks for.
 func (e *engine) finalReport() Report {
 	e.finalOnce.Do(func() {
-		e.final = e.report()
+		e.final = e.report().report // without worker reports: the engine has stopped
 		e.final.State = StateStopped
 		e.final.Err = e.tomb.Err()
 	})
@@ -78,7 +78,6 @@ func (e *engine) shutDown() {
 	e.dying = true
 	e.tomb.Kill(nil)
 	e.config.Logger.Debugf("engine stopping")
-	e.kills = slices.Grow(e.kills, e.live) // a kill for each running worker, at most
 	for n := e.first; n != nil; n = n.next {
 		e.requestStop(n)
 	}
@@ -104,12 +103,12 @@ func (e *engine) stopTimedOut() error {
 	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, quoteAll(stuck, ", "))
 }
 
-// abandonReports makes start goroutines that report after the loop
+// abandonRunMessages makes start goroutines that report after the loop
 // returned (after StopTimeout) kill their worker themselves, and kills the
 // workers whose start the loop never took in; like them, these goroutines
 // are abandoned. It must only be called from the loop goroutine, as it
 // returns.
-func (e *engine) abandonReports() {
+func (e *engine) abandonRunMessages() {
 	for r := e.inbox.close(); r != nil; r = r.next {
 		if !r.stopped() {
 			go killQuietly(r.worker)
@@ -117,30 +116,14 @@ func (e *engine) abandonReports() {
 	}
 }
 
-// kill asks w to stop once the loop has handled the current message; see
-// flushKills. It must only be called from the loop goroutine.
+// kill asks w to stop on a goroutine of its own, so that a Kill that
+// blocks (breaking the Worker contract) stalls neither the loop nor the
+// other workers' Kill calls. It must only be called from the loop goroutine.
 func (e *engine) kill(w Worker) {
-	e.kills = append(e.kills, w)
-}
-
-// flushKills asks the workers collected by kill to stop, on a goroutine of
-// its own so that a Kill that blocks cannot stall the loop. One goroutine
-// per message, not per worker, keeps stopping thousands of workers cheap; a
-// Kill that blocks (breaking the Worker contract) delays only the kills
-// after it from the same message. It must only be called from the loop
-// goroutine.
-func (e *engine) flushKills() {
-	if len(e.kills) == 0 {
-		return
-	}
-	kills := e.kills
-	e.kills = nil
 	e.goroutines.Add(1)
 	go func() {
 		defer e.goroutines.Done()
-		for _, w := range kills {
-			killQuietly(w)
-		}
+		killQuietly(w)
 	}()
 }
 

@@ -1,5 +1,11 @@
 package dependency_test
 
+// The harness every test shares, in this order: making engines, installing
+// into them and stopping them, and the fake clock; testWorker and the
+// harness that makes manifolds of them and tracks their workers; the other
+// workers and manifold wrappers; and the recorders of items, events and log
+// lines.
+
 import (
 	"context"
 	"errors"
@@ -24,6 +30,130 @@ func TestMain(m *testing.M) {
 
 // errFailed is the error tests inject into workers.
 var errFailed = errors.New("worker failed")
+
+// errFatal is the error tests make fatal, with isFatal.
+var errFatal = errors.New("fatal")
+
+func isFatal(err error) bool { return errors.Is(err, errFatal) }
+
+// epoch is the fake clock's time when a synctest bubble starts.
+var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// The delays of the engines newTestEngine makes.
+const (
+	errorDelay  = time.Second
+	bounceDelay = 10 * time.Millisecond
+)
+
+// newTestEngine returns a classic engine with errorDelay and bounceDelay
+// that is stopped when the test ends.
+func newTestEngine(t *testing.T, isFatal dependency.IsFatalFunc) dependency.Engine {
+	return stopOnCleanup(t, dependency.NewEngine(isFatal, errorDelay, bounceDelay))
+}
+
+// newEngine returns an engine made by New with config, or fails t. It
+// discards the engine's log unless config has a Logger.
+func newEngine(t *testing.T, config dependency.EngineConfig) dependency.Engine {
+	t.Helper()
+	if config.Logger == nil {
+		config.Logger = discard{}
+	}
+	engine, err := dependency.New(config)
+	if err != nil {
+		t.Fatalf("New(%+v) = %v, want nil", config, err)
+	}
+	return engine
+}
+
+// mustInstall installs m under name or fails the test.
+func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependency.Manifold) {
+	t.Helper()
+	if err := engine.Install(name, m); err != nil {
+		t.Fatalf("Install(%q) = %v, want nil", name, err)
+	}
+}
+
+// mustInstallAll installs manifolds as one batch, or fails the test.
+func mustInstallAll(t *testing.T, engine dependency.Engine, manifolds dependency.Manifolds) {
+	t.Helper()
+	if err := dependency.Install(engine, manifolds); err != nil {
+		t.Fatalf("Install(%s) = %v, want nil", strings.Join(slices.Sorted(maps.Keys(manifolds)), ", "), err)
+	}
+}
+
+// installChain installs, as one batch, a manifold made by manifold for each
+// of names, each taking the name before it as its only input, or fails the
+// test. Pass h.manifold or h.requiring.
+func installChain(t *testing.T, engine dependency.Engine, manifold func(name string, inputs ...string) dependency.Manifold, names ...string) {
+	t.Helper()
+	manifolds := make(dependency.Manifolds, len(names))
+	for i, name := range names {
+		manifolds[name] = manifold(name, names[max(i-1, 0):i]...)
+	}
+	mustInstallAll(t, engine, manifolds)
+}
+
+// stopOnCleanup makes sure engine has stopped when the test ends, also
+// when it ends early, and returns engine.
+func stopOnCleanup(t *testing.T, engine dependency.Engine) dependency.Engine {
+	t.Cleanup(func() {
+		engine.Kill()
+		_ = engine.Wait()
+	})
+	return engine
+}
+
+// stopEngine kills engine and checks that Wait returns want.
+func stopEngine(t *testing.T, engine dependency.Engine, want error) {
+	t.Helper()
+	engine.Kill()
+	if err := engine.Wait(); !errors.Is(err, want) || (want == nil && err != nil) {
+		t.Errorf("Wait() = %v, want %v", err, want)
+	}
+}
+
+// killInBackground kills engine and returns a channel that gets what its
+// Wait returns, called on a goroutine of its own.
+func killInBackground(engine dependency.Engine) <-chan error {
+	engine.Kill()
+	waited := make(chan error, 1)
+	go func() { waited <- engine.Wait() }()
+	return waited
+}
+
+// checkWaiting fails t at once if Wait has already returned on waited;
+// while says when it must still be waiting, for the message.
+func checkWaiting(t *testing.T, waited <-chan error, while string) {
+	t.Helper()
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait() = %v %s, want it to wait", err, while)
+	default:
+	}
+}
+
+// withDeadline runs f and fails t if it has not returned within a generous
+// real-time limit: a guard against deadlocks in tests outside a bubble.
+func withDeadline(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not return within 30s", what)
+	}
+}
+
+// advance moves the bubble's fake clock on by d and lets every goroutine
+// settle. It must be called inside synctest.Test.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
 
 // testWorker runs until it is killed, or until the test stops it with an
 // error. It remembers the input workers its start saw.
@@ -83,22 +213,14 @@ func (w *testWorker) fail(err error) {
 	}
 }
 
-// funcWorker runs its body until the body returns; Kill closes the
-// channel the body is given.
-type funcWorker struct {
-	tomb tomb.Tomb
+func outputTestWorker(in dependency.Worker, out interface{}) error {
+	target, ok := out.(**testWorker)
+	if !ok {
+		return fmt.Errorf("out is %T, want **testWorker", out)
+	}
+	*target = in.(*testWorker)
+	return nil
 }
-
-// newFuncWorker starts a worker running body, whose return is Wait's
-// error.
-func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
-	w := &funcWorker{}
-	w.tomb.Go(func() error { return body(w.tomb.Dying()) })
-	return w
-}
-
-func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
-func (w *funcWorker) Wait() error { return w.tomb.Wait() }
 
 // harness makes manifolds whose workers it tracks: how often each started,
 // which worker of each is alive, and whether two were ever alive at once.
@@ -180,14 +302,6 @@ func (h *harness) blocking(name string, inputs ...string) dependency.Manifold {
 	}
 }
 
-// ignoreKill makes the workers of name started from now on ignore Kill;
-// only testWorker.fail stops them.
-func (h *harness) ignoreKill(name string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.stubborn[name] = true
-}
-
 // requiring returns a manifold like manifold's, whose start fails with
 // ErrMissing unless every input is running.
 func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
@@ -207,6 +321,14 @@ func (h *harness) requiring(name string, inputs ...string) dependency.Manifold {
 	return m
 }
 
+// ignoreKill makes the workers of name started from now on ignore Kill;
+// only testWorker.fail stops them.
+func (h *harness) ignoreKill(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stubborn[name] = true
+}
+
 // failStart makes the next starts of name fail with what f returns, until f
 // returns nil.
 func (h *harness) failStart(name string, f func() error) {
@@ -214,6 +336,9 @@ func (h *harness) failStart(name string, f func() error) {
 	defer h.mu.Unlock()
 	h.startFn[name] = f
 }
+
+// alwaysFail is a start failure for harness.failStart that never ends.
+func alwaysFail() error { return errFailed }
 
 func (h *harness) attempted(name string) {
 	h.mu.Lock()
@@ -245,15 +370,6 @@ func (h *harness) stopped(w *testWorker) {
 	if h.live[w.name] == w {
 		delete(h.live, w.name)
 	}
-}
-
-func outputTestWorker(in dependency.Worker, out interface{}) error {
-	target, ok := out.(**testWorker)
-	if !ok {
-		return fmt.Errorf("out is %T, want **testWorker", out)
-	}
-	*target = in.(*testWorker)
-	return nil
 }
 
 // attemptCount returns how often the start func of name was called,
@@ -302,6 +418,19 @@ func (h *harness) checkLive(t *testing.T, want map[string]int) {
 	}
 }
 
+// checkAttempts fails t unless the start func of each name in want was
+// called that many times.
+func (h *harness) checkAttempts(t *testing.T, want map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if got := h.attempts[name]; got != want[name] {
+			t.Errorf("starts of %q tried = %d, want %d", name, got, want[name])
+		}
+	}
+}
+
 // checkCurrent fails t if a live worker holds an input worker other than
 // the input's live one: one it started before, or none while one runs.
 // It is meant for moments when everything has settled.
@@ -330,99 +459,105 @@ func (h *harness) checkNoDoubles(t *testing.T) {
 	}
 }
 
-// mustInstall installs m under name or fails the test.
-func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependency.Manifold) {
+// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
+// unless name's next start is called exactly then: not 1ns before. It must
+// be called inside a synctest bubble.
+func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
 	t.Helper()
-	if err := engine.Install(name, m); err != nil {
-		t.Fatalf("Install(%q) = %v, want nil", name, err)
-	}
-}
-
-// stopOnCleanup makes sure engine has stopped when the test ends, also
-// when it ends early, and returns engine.
-func stopOnCleanup(t *testing.T, engine dependency.Engine) dependency.Engine {
-	t.Cleanup(func() {
-		engine.Kill()
-		_ = engine.Wait()
-	})
-	return engine
-}
-
-// stopEngine kills engine and checks that Wait returns want.
-func stopEngine(t *testing.T, engine dependency.Engine, want error) {
-	t.Helper()
-	engine.Kill()
-	if err := engine.Wait(); !errors.Is(err, want) || (want == nil && err != nil) {
-		t.Errorf("Wait() = %v, want %v", err, want)
-	}
-}
-
-// withDeadline runs f and fails t if it has not returned within a generous
-// real-time limit: a guard against deadlocks in tests outside a bubble.
-func withDeadline(t *testing.T, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not return within 30s", what)
-	}
-}
-
-// advance moves the bubble's fake clock on by d and lets every goroutine
-// settle. It must be called inside synctest.Test.
-func advance(d time.Duration) {
-	time.Sleep(d)
 	synctest.Wait()
-}
-
-// logLine is one line written to a logRecorder.
-type logLine struct {
-	level string // "DEBUG", "INFO", "WARNING" or "ERROR"
-	text  string
-}
-
-// logRecorder is a dependency.Logger that keeps every line.
-type logRecorder struct {
-	mu    sync.Mutex
-	lines []logLine
-}
-
-func (r *logRecorder) Debugf(format string, args ...any)   { r.add("DEBUG", format, args) }
-func (r *logRecorder) Infof(format string, args ...any)    { r.add("INFO", format, args) }
-func (r *logRecorder) Warningf(format string, args ...any) { r.add("WARNING", format, args) }
-func (r *logRecorder) Errorf(format string, args ...any)   { r.add("ERROR", format, args) }
-
-func (r *logRecorder) add(level, format string, args []any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
-}
-
-// errorsNaming returns the ERROR lines that contain word.
-func (r *logRecorder) errorsNaming(word string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var lines []string
-	for _, line := range r.lines {
-		if line.level == "ERROR" && strings.Contains(line.text, word) {
-			lines = append(lines, line.text)
-		}
+	before := h.attemptCount(name)
+	advance(d - 1)
+	if got := h.attemptCount(name); got != before {
+		t.Fatalf("start %d of %q came before %v", before+1, name, d)
 	}
-	return lines
+	advance(time.Nanosecond)
+	if got := h.attemptCount(name); got != before+1 {
+		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
+	}
 }
 
-// take returns the lines written since the last take, and forgets them.
-func (r *logRecorder) take() []logLine {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	lines := r.lines
-	r.lines = nil
-	return lines
+// gateStart returns m with a start that first waits until release is
+// closed, so a test can hold a start in flight.
+func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
+	start := m.Start
+	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+		<-release
+		return start(get)
+	}
+	return m
+}
+
+// funcWorker runs its body until the body returns; Kill closes the
+// channel the body is given.
+type funcWorker struct {
+	tomb tomb.Tomb
+}
+
+// newFuncWorker starts a worker running body, whose return is Wait's
+// error.
+func newFuncWorker(body func(dying <-chan struct{}) error) *funcWorker {
+	w := &funcWorker{}
+	w.tomb.Go(func() error { return body(w.tomb.Dying()) })
+	return w
+}
+
+func (w *funcWorker) Kill()       { w.tomb.Kill(nil) }
+func (w *funcWorker) Wait() error { return w.tomb.Wait() }
+
+// idleWorker runs until it is killed, or stopped with an error: the least
+// a worker can be, a channel closed when it stops.
+type idleWorker struct {
+	done chan struct{}
+	once sync.Once
+	err  error
+}
+
+func newIdleWorker() *idleWorker { return &idleWorker{done: make(chan struct{})} }
+
+func (w *idleWorker) Kill() { w.stop(nil) }
+
+func (w *idleWorker) Wait() error {
+	<-w.done
+	return w.err
+}
+
+// stop makes Wait return err (nil: a clean stop); only the first stop or
+// Kill counts.
+func (w *idleWorker) stop(err error) {
+	w.once.Do(func() {
+		w.err = err
+		close(w.done)
+	})
+}
+
+// badWorker is a worker whose Kill and Wait misbehave as the test says.
+type badWorker struct {
+	kill func()
+	wait func() error
+}
+
+func (w *badWorker) Kill()       { w.kill() }
+func (w *badWorker) Wait() error { return w.wait() }
+
+// startWith returns a manifold whose start returns w.
+func startWith(w dependency.Worker) dependency.Manifold {
+	return dependency.Manifold{
+		Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, nil },
+	}
+}
+
+// stuckWorker returns a worker whose Kill blocks until release is closed,
+// and which stops only then.
+func stuckWorker(release chan struct{}) *badWorker {
+	done := make(chan struct{})
+	var once sync.Once
+	return &badWorker{
+		kill: func() {
+			<-release
+			once.Do(func() { close(done) })
+		},
+		wait: func() error { <-done; return nil },
+	}
 }
 
 // record is a list that start funcs and workers append to and tests read,
@@ -451,7 +586,8 @@ func (r *record[T]) len() int {
 	return len(r.items)
 }
 
-// eventLog records the events an engine passes to EngineConfig.Observer.
+// eventLog records the events an engine passes to EngineConfig.Observer,
+// from the loop goroutine, for the test goroutine to read.
 type eventLog struct {
 	mu     sync.Mutex
 	events []dependency.Event
@@ -462,6 +598,15 @@ func (l *eventLog) observe(ev dependency.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, ev)
+}
+
+// take returns the events so far and forgets them.
+func (l *eventLog) take() []dependency.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	events := l.events
+	l.events = nil
+	return events
 }
 
 // of returns the events of kind that name went through, in order.
@@ -486,88 +631,60 @@ func (l *eventLog) delays(name string) []time.Duration {
 	return delays
 }
 
-// expectAttemptAfter advances the bubble's clock by d (> 0) and fails t
-// unless name's next start is called exactly then: not 1ns before. It must
-// be called inside a synctest bubble.
-func expectAttemptAfter(t *testing.T, h *harness, name string, d time.Duration) {
-	t.Helper()
-	synctest.Wait()
-	before := h.attemptCount(name)
-	time.Sleep(d - 1)
-	synctest.Wait()
-	if got := h.attemptCount(name); got != before {
-		t.Fatalf("start %d of %q came before %v", before+1, name, d)
-	}
-	time.Sleep(1)
-	synctest.Wait()
-	if got := h.attemptCount(name); got != before+1 {
-		t.Fatalf("start calls of %q after %v = %d, want %d", name, d, got, before+1)
-	}
+// logLine is one line written to a logRecorder.
+type logLine struct {
+	level string // "DEBUG", "INFO", "WARNING" or "ERROR"
+	text  string
 }
 
-// reportingWorker is a worker that describes itself with a fixed report.
-type reportingWorker struct {
-	dependency.Worker
-	report map[string]any
+// logRecorder is a dependency.Logger that keeps every line.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []logLine
 }
 
-func (w reportingWorker) Report() map[string]any { return w.report }
+func (r *logRecorder) Debugf(format string, args ...any)   { r.add("DEBUG", format, args) }
+func (r *logRecorder) Infof(format string, args ...any)    { r.add("INFO", format, args) }
+func (r *logRecorder) Warningf(format string, args ...any) { r.add("WARNING", format, args) }
+func (r *logRecorder) Errorf(format string, args ...any)   { r.add("ERROR", format, args) }
 
-// reporting returns m with workers that implement dependency.Reporter,
-// answering report; its Output still serves the worker m's start made.
-func reporting(m dependency.Manifold, report map[string]any) dependency.Manifold {
-	start, output := m.Start, m.Output
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		w, err := start(get)
-		if err != nil {
-			return nil, err
+func (r *logRecorder) add(level, format string, args []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, logLine{level, fmt.Sprintf(format, args...)})
+}
+
+// errorLines returns the text of every ERROR line, in order.
+func (r *logRecorder) errorLines() []string {
+	return r.errorsNaming("")
+}
+
+// errorsNaming returns the ERROR lines that contain word.
+func (r *logRecorder) errorsNaming(word string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lines []string
+	for _, line := range r.lines {
+		if line.level == "ERROR" && strings.Contains(line.text, word) {
+			lines = append(lines, line.text)
 		}
-		return reportingWorker{w, report}, nil
 	}
-	m.Output = func(in dependency.Worker, out interface{}) error {
-		return output(in.(reportingWorker).Worker, out)
-	}
-	return m
+	return lines
 }
 
-// gateStart returns m with a start that first waits until release is
-// closed, so a test can hold a start in flight.
-func gateStart(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
-	start := m.Start
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		<-release
-		return start(get)
-	}
-	return m
+// take returns the lines written since the last take, and forgets them.
+func (r *logRecorder) take() []logLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := r.lines
+	r.lines = nil
+	return lines
 }
 
-// heldWorker is a worker whose Wait, once it is killed, does not return
-// until release is closed.
-type heldWorker struct {
-	dependency.Worker
-	release <-chan struct{}
-}
+// discard is a Logger that drops every line.
+type discard struct{}
 
-func (w heldWorker) Wait() error {
-	err := w.Worker.Wait()
-	<-w.release
-	return err
-}
-
-// holdStop returns m with workers that keep stopping until release is
-// closed, so a test can see them stopping; its Output still serves the
-// worker m's start made.
-func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifold {
-	start, output := m.Start, m.Output
-	m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		w, err := start(get)
-		if err != nil {
-			return nil, err
-		}
-		return heldWorker{w, release}, nil
-	}
-	m.Output = func(in dependency.Worker, out interface{}) error {
-		return output(in.(heldWorker).Worker, out)
-	}
-	return m
-}
+func (discard) Debugf(string, ...any)   {}
+func (discard) Infof(string, ...any)    {}
+func (discard) Warningf(string, ...any) {}
+func (discard) Errorf(string, ...any)   {}

@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 func TestAgentBouncesDependentsWhenConfigChanges(t *testing.T) {
 	t.Parallel()
 	configPath := writeConfig(t, "1s")
-	agent := startAgent(t, "-config", configPath, "-for", "8s")
+	agent := startAgent(t, "-config", configPath, "-for", "15s") // room for a slow machine
 
 	before := agent.waitForReport(t, "all started", func(r dependency.Report) bool {
 		return allStarted(r, "config", "api-caller", "heartbeat", "log-sender", "workload")
@@ -83,7 +83,7 @@ func TestAgentBouncesDependentsWhenConfigChanges(t *testing.T) {
 	}
 
 	agent.wait(t, 0)
-	agent.wantOutput(t, "ran for 8s: stopping", "agent stopped cleanly")
+	agent.wantOutput(t, "ran for 15s: stopping", "agent stopped cleanly")
 }
 
 func TestAgentStopsCleanlyOnSignal(t *testing.T) {
