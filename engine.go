@@ -57,8 +57,6 @@ type engine struct {
 	// returns only after they have finished.
 	goroutines sync.WaitGroup
 
-	killers killers // workers the loop asked to stop, for killer goroutines
-
 	// final is the report of the stopped engine, built by finalReport.
 	final     Report
 	finalOnce sync.Once

@@ -2,7 +2,6 @@ package dependency
 
 import (
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -117,63 +116,15 @@ func (e *engine) abandonRunMessages() {
 	}
 }
 
-// kill asks w to stop off the loop goroutine, on a killer goroutine (see
-// killers). It must only be called from the loop goroutine.
+// kill asks w to stop on a goroutine of its own, so that a Kill that
+// blocks (breaking the Worker contract) stalls neither the loop nor the
+// other workers' Kill calls. It must only be called from the loop goroutine.
 func (e *engine) kill(w Worker) {
-	k := &e.killers
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.queue = append(k.queue, w)
-	if k.free == 0 {
-		e.startKiller()
-	}
-}
-
-// killers holds the workers waiting for a killer goroutine to call their
-// Kill. A Kill that blocks (breaking the Worker contract) must stall
-// neither the loop nor the other workers' Kill calls. A goroutine for each
-// Kill call would ensure that, but stopping ten thousand workers would
-// start ten thousand goroutines. Instead, a killer about to call a Kill
-// that may block first starts another killer if it is the last one free to
-// take the workers still waiting: while workers wait, some killer is free
-// to take them, however many Kill calls block, and a burst of Kill calls
-// that return at once is served by a few killers (ten thousand by 4 to 22
-// in BenchmarkWide).
-type killers struct {
-	mu    sync.Mutex
-	queue []Worker // waiting for a killer, oldest first
-	free  int      // killers running but not inside a Kill call
-}
-
-// startKiller starts a killer goroutine, free. It must be called with
-// e.killers.mu held.
-func (e *engine) startKiller() {
-	e.killers.free++
 	e.goroutines.Add(1)
-	go e.killer()
-}
-
-// killer kills the waiting workers, one at a time, until none waits.
-func (e *engine) killer() {
-	defer e.goroutines.Done()
-	k := &e.killers
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for len(k.queue) > 0 {
-		w := k.queue[0]
-		k.queue[0] = nil
-		k.queue = k.queue[1:]
-		if len(k.queue) > 0 && k.free == 1 {
-			e.startKiller() // to take the rest if this Kill blocks
-		}
-		k.free--
-		k.mu.Unlock()
+	go func() {
+		defer e.goroutines.Done()
 		killQuietly(w)
-		k.mu.Lock()
-		k.free++
-	}
-	k.queue = nil // let go of the array
-	k.free--
+	}()
 }
 
 // killQuietly kills w; a panicking Kill changes nothing: Wait decides.
