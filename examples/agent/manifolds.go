@@ -146,12 +146,8 @@ func manifolds(engine dependency.Engine, configPath string, printer *printer) de
 		"workload": {
 			Inputs: []string{"config", "api-caller"},
 			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-				var config *Config
-				if err := get("config", &config); err != nil {
-					return nil, err
-				}
-				var conn *apiConn
-				if err := get("api-caller", &conn); err != nil {
+				config, conn, err := getConfigAndConn(get)
+				if err != nil {
 					return nil, err
 				}
 				return startWorkload(conn, config, printer.observer("workload/"))
@@ -165,12 +161,8 @@ func manifolds(engine dependency.Engine, configPath string, printer *printer) de
 // It needs config and api-caller, and runs without metrics if it must.
 func callerStart(method, counter string, interval func(*Config) time.Duration) dependency.StartFunc {
 	return func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-		var config *Config
-		if err := get("config", &config); err != nil {
-			return nil, err
-		}
-		var conn *apiConn
-		if err := get("api-caller", &conn); err != nil {
+		config, conn, err := getConfigAndConn(get)
+		if err != nil {
 			return nil, err
 		}
 		var m *metrics
@@ -179,6 +171,20 @@ func callerStart(method, counter string, interval func(*Config) time.Duration) d
 		}
 		return callEvery(conn, m, interval(config), method, counter), nil
 	}
+}
+
+// getConfigAndConn gets the two inputs most workers need: the parsed
+// config and the API connection.
+func getConfigAndConn(get dependency.GetResourceFunc) (*Config, *apiConn, error) {
+	var config *Config
+	if err := get("config", &config); err != nil {
+		return nil, nil, err
+	}
+	var conn *apiConn
+	if err := get("api-caller", &conn); err != nil {
+		return nil, nil, err
+	}
+	return config, conn, nil
 }
 
 // getOptional gets an input the caller can do without: when it is missing,
