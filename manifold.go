@@ -121,3 +121,177 @@ func joinErrors(errs ...error) error {
 	}
 	return stderrors.Join(found...)
 }
+
+// planInstall checks that the batch can join the graph and returns the
+// indices of its members in dependency order. Its depth-first walk follows
+// dependents: it visits only the batch and the installed manifolds that
+// depend on it, so installing in dependency order costs nothing beyond the
+// batch itself. Members are known by their index in the batch, so that the
+// walk over them needs no map. It must only be called from the loop
+// goroutine.
+func (e *engine) planInstall(batch []namedManifold) ([]int, error) {
+	w := installWalk{
+		batch:            batch,
+		existing:         make([]*node, len(batch)),
+		memberDependents: make([][]int, len(batch)),
+		memberMark:       make([]walkMark, len(batch)),
+	}
+	index := make(map[string]int, len(batch))
+	for i, nm := range batch {
+		n := e.nodes[nm.name]
+		if n != nil && n.installed {
+			return nil, fmt.Errorf("%q %w", nm.name, ErrAlreadyInstalled)
+		}
+		w.existing[i] = n
+		index[nm.name] = i
+	}
+	for i, nm := range batch {
+		for _, input := range nm.manifold.Inputs {
+			if j, member := index[input]; member {
+				w.memberDependents[j] = append(w.memberDependents[j], i)
+			} else if n := e.nodes[input]; n != nil && n.installed {
+				if w.outsideDependents == nil {
+					w.outsideDependents = make(map[*node][]int)
+				}
+				w.outsideDependents[n] = append(w.outsideDependents[n], i)
+			}
+		}
+	}
+
+	postorder := make([]int, 0, len(batch))
+	var path []walkFrame
+	for root := range batch {
+		if w.memberMark[root] != unvisited {
+			continue
+		}
+		path = append(path[:0], walkFrame{vertex: w.member(root)})
+		w.setMark(path[0].vertex, onPath)
+		for len(path) > 0 {
+			top := &path[len(path)-1]
+			dependent, ok := w.dependentAt(top.vertex, top.next)
+			if !ok {
+				w.setMark(top.vertex, done)
+				if top.member >= 0 {
+					postorder = append(postorder, top.member)
+				}
+				path = path[:len(path)-1]
+				continue
+			}
+			top.next++
+			switch w.mark(dependent) {
+			case unvisited:
+				w.setMark(dependent, onPath)
+				path = append(path, walkFrame{vertex: dependent})
+			case onPath:
+				return nil, cycleError(w.cyclePath(path, dependent))
+			}
+		}
+	}
+	slices.Reverse(postorder)
+	return postorder, nil
+}
+
+// installWalk holds what planInstall's walk knows of the batch and of the
+// installed manifolds it reaches.
+type installWalk struct {
+	batch    []namedManifold
+	existing []*node // the node of each member's name, if it has one yet
+
+	// The members that list a member (by its index) or an installed
+	// manifold outside the batch (by its node) as an input, in batch order.
+	memberDependents  [][]int
+	outsideDependents map[*node][]int
+
+	memberMark  []walkMark
+	outsideMark map[*node]walkMark
+}
+
+// vertex is a name planInstall's walk reaches: a member of the batch, by
+// its index, or an installed manifold outside the batch (member -1).
+type vertex struct {
+	member int
+	node   *node // the name's node, if it has one
+}
+
+// walkFrame is a step of planInstall's walk: a vertex and the index of the
+// next dependent to visit.
+type walkFrame struct {
+	vertex
+	next int
+}
+
+// walkMark is how far planInstall's walk is with a vertex.
+type walkMark uint8
+
+const (
+	unvisited walkMark = iota
+	onPath
+	done
+)
+
+func (w *installWalk) member(i int) vertex {
+	return vertex{member: i, node: w.existing[i]}
+}
+
+// dependentAt returns the i-th dependent of v: first the installed
+// manifolds that depend on it, then the members that do.
+func (w *installWalk) dependentAt(v vertex, i int) (vertex, bool) {
+	if v.node != nil {
+		if i < len(v.node.dependents) {
+			return vertex{member: -1, node: v.node.dependents[i]}, true
+		}
+		i -= len(v.node.dependents)
+	}
+	var members []int
+	if v.member >= 0 {
+		members = w.memberDependents[v.member]
+	} else {
+		members = w.outsideDependents[v.node]
+	}
+	if i < len(members) {
+		return w.member(members[i]), true
+	}
+	return vertex{}, false
+}
+
+func (w *installWalk) mark(v vertex) walkMark {
+	if v.member >= 0 {
+		return w.memberMark[v.member]
+	}
+	return w.outsideMark[v.node]
+}
+
+func (w *installWalk) setMark(v vertex, mark walkMark) {
+	if v.member >= 0 {
+		w.memberMark[v.member] = mark
+		return
+	}
+	if w.outsideMark == nil {
+		w.outsideMark = make(map[*node]walkMark)
+	}
+	w.outsideMark[v.node] = mark
+}
+
+func (w *installWalk) name(v vertex) string {
+	if v.member >= 0 {
+		return w.batch[v.member].name
+	}
+	return v.node.name
+}
+
+// cyclePath turns the walk's path, whose last vertex has first as a
+// dependent, into the names of the cycle in the order of needs ("a" -> "b":
+// a needs b), beginning and ending with a member of the batch.
+func (w *installWalk) cyclePath(path []walkFrame, first vertex) []string {
+	cycle := []vertex{first}
+	for i := len(path) - 1; path[i].vertex != first; i-- {
+		cycle = append(cycle, path[i].vertex)
+	}
+	start := slices.IndexFunc(cycle, func(v vertex) bool { return v.member >= 0 })
+	cycle = slices.Concat(cycle[start:], cycle[:start])
+	names := make([]string, 0, len(cycle)+1)
+	for _, v := range cycle {
+		names = append(names, w.name(v))
+	}
+	return append(names, names[0])
+}
