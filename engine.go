@@ -142,21 +142,23 @@ func (e *engine) installBatch(manifolds Manifolds) error {
 	return e.sendInstall(batch)
 }
 
+// sendInstall hands the batch to the loop and returns its answer.
 func (e *engine) sendInstall(batch []namedManifold) error {
 	reply := make(chan error, 1)
-	select {
-	case e.tickets <- installTicket{batch, reply}:
-		return <-reply // the loop always replies
-	case <-e.tomb.Dying():
-		return errors.Trace(ErrShuttingDown)
-	}
+	return e.request(installTicket{batch, reply}, reply)
 }
 
 // Uninstall is part of the Engine interface.
 func (e *engine) Uninstall(name string) error {
 	reply := make(chan error, 1)
+	return e.request(uninstallTicket{name, reply}, reply)
+}
+
+// request sends t, whose handler answers on reply, and returns the answer;
+// once the engine is shutting down it returns ErrShuttingDown instead.
+func (e *engine) request(t ticket, reply <-chan error) error {
 	select {
-	case e.tickets <- uninstallTicket{name, reply}:
+	case e.tickets <- t:
 		return <-reply // the loop always replies
 	case <-e.tomb.Dying():
 		return errors.Trace(ErrShuttingDown)
