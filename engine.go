@@ -52,6 +52,7 @@ type engine struct {
 
 	tickets chan ticket // what Install, Uninstall and Report ask
 	inbox   runInbox    // what start goroutines tell the loop
+	kills   killQueue   // the workers to kill, for the killer goroutines
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
@@ -70,6 +71,7 @@ type engine struct {
 	worst       error            // the fatal error Wait will return
 	internal    error            // the engine's own failure, kept apart from worst
 	stopDue     <-chan time.Time // fires StopTimeout after dying began
+	killCheck   <-chan time.Time // fires when a killer may be stuck; nil while none runs
 }
 
 // ticket is a request of a public method to the loop. Its handle runs on
@@ -194,6 +196,8 @@ func (e *engine) loop() error {
 			e.gotRunMessages(e.inbox.take())
 		case <-e.timers.fired(timer):
 			e.gotTimer()
+		case <-e.killCheck:
+			e.gotKillCheck()
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}

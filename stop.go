@@ -116,14 +116,41 @@ func (e *engine) abandonRunMessages() {
 	}
 }
 
-// kill asks w to stop on a goroutine of its own, so that a Kill that
-// blocks (breaking the Worker contract) stalls neither the loop nor the
-// other workers' Kill calls. It must only be called from the loop goroutine.
+// kill queues w's Kill call for the killers. It must only be called from
+// the loop goroutine.
 func (e *engine) kill(w Worker) {
+	if gen, start := e.kills.push(w); start {
+		e.startKiller(gen)
+	}
+	if e.killCheck == nil {
+		e.killCheck = time.After(killStall)
+	}
+}
+
+// gotKillCheck gives up on a killer stuck in a Kill call, starts a fresh
+// one for the workers queued behind it, and checks again later while a
+// killer runs. It must only be called from the loop goroutine.
+func (e *engine) gotKillCheck() {
+	now := time.Now()
+	e.killCheck = nil
+	gen, start, again := e.kills.check(now)
+	if start {
+		e.startKiller(gen)
+	}
+	if !again.IsZero() {
+		e.killCheck = time.After(again.Sub(now))
+	}
+}
+
+// startKiller starts a killer goroutine of generation gen. It must only be
+// called from the loop goroutine.
+func (e *engine) startKiller(gen uint64) {
 	e.goroutines.Add(1)
 	go func() {
 		defer e.goroutines.Done()
-		killQuietly(w)
+		for w := e.kills.next(gen); w != nil; w = e.kills.next(gen) {
+			killQuietly(w)
+		}
 	}()
 }
 

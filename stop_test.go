@@ -172,8 +172,9 @@ func TestStopTimeout(t *testing.T) {
 	})
 }
 
-// One worker whose Kill blocks does not keep the others from being asked
-// to stop, and only it is named when StopTimeout passes.
+// One worker whose Kill blocks holds back the Kill calls queued behind it
+// for KillStall exactly, not longer, and only it is named when StopTimeout
+// passes.
 func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
@@ -190,10 +191,21 @@ func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 		synctest.Wait()
 		engine.Kill()
 		synctest.Wait()
-		if n := h.liveCount(); n != 0 {
-			t.Errorf("%d healthy workers alive while stuck's Kill blocks, want 0", n)
+		// Workers stop in the order they started: d, e and f wait.
+		if n := h.liveCount(); n != 3 {
+			t.Errorf("%d healthy workers alive when stuck's Kill began, want 3", n)
 		}
-		time.Sleep(time.Minute)
+		time.Sleep(dependency.KillStall - time.Nanosecond)
+		synctest.Wait()
+		if n := h.liveCount(); n != 3 {
+			t.Errorf("%d healthy workers alive just before KillStall, want 3", n)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if n := h.liveCount(); n != 0 {
+			t.Errorf("%d healthy workers alive after KillStall, want 0", n)
+		}
+		time.Sleep(time.Minute - dependency.KillStall)
 		err := engine.Wait()
 		if !errors.Is(err, dependency.ErrStopTimeout) {
 			t.Fatalf("Wait() = %v, want ErrStopTimeout", err)
@@ -201,6 +213,43 @@ func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 		if want := `workers did not stop within 1m0s: "stuck"`; err.Error() != want {
 			t.Errorf("Wait() = %q, want %q", err, want)
 		}
+	})
+}
+
+// Once the engine gives up on a Kill call that blocks, later Kill calls no
+// longer wait behind it: only the calls queued while it was taken to be
+// running wait, for KillStall.
+func TestKillStallGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := dependency.NewEngine(nil, time.Hour, time.Hour)
+		release := make(chan struct{})
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b"))
+		synctest.Wait()
+		uninstall := func(name string) {
+			if err := engine.Uninstall(name); err != nil {
+				t.Fatalf("Uninstall(%q) = %v, want nil", name, err)
+			}
+			synctest.Wait()
+		}
+		uninstall("stuck")
+		uninstall("a")
+		if h.worker("a") == nil {
+			t.Fatalf("a stopped while the Kill before it blocks, want it running until KillStall")
+		}
+		time.Sleep(dependency.KillStall)
+		synctest.Wait()
+		if h.worker("a") != nil {
+			t.Fatalf("a still running after KillStall")
+		}
+		uninstall("b")
+		if h.worker("b") != nil {
+			t.Errorf("b still running after its Uninstall, want it killed at once")
+		}
+		close(release)
+		stopEngine(t, engine, nil)
 	})
 }
 

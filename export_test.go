@@ -1,0 +1,4 @@
+package dependency
+
+// KillStall lets the tests wait out a stuck Kill call exactly.
+const KillStall = killStall
