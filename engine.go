@@ -71,6 +71,7 @@ type engine struct {
 	worst       error            // the fatal error Wait will return
 	internal    error            // the engine's own failure, kept apart from worst
 	stopDue     <-chan time.Time // fires StopTimeout after dying began
+	toKill      []Worker         // Kill calls asked for in this turn of the loop
 	killCheck   <-chan time.Time // fires when a killer may be stuck; nil while none runs
 }
 
@@ -201,6 +202,7 @@ func (e *engine) loop() error {
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}
+		e.handOverKills()
 	}
 	return e.finish(e.waitGoroutines())
 }

@@ -26,12 +26,12 @@ type killQueue struct {
 	since   time.Time // when the killer began its last Kill call, or started
 }
 
-// push queues w. It returns true, with the generation, when no killer runs
-// and the caller must start one.
-func (q *killQueue) push(w Worker) (gen uint64, start bool) {
+// push queues workers, in order. It returns true, with the generation, when
+// no killer runs and the caller must start one.
+func (q *killQueue) push(workers []Worker) (gen uint64, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.workers = append(q.workers, w)
+	q.workers = append(q.workers, workers...)
 	return q.gen, q.claimKiller()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 )
 
@@ -25,20 +24,19 @@ func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
 }
 
 // runInbox carries the messages of start goroutines to the loop. Sending
-// never waits for the loop: a goroutine links its message to the queue and
-// rings the bell, so that when thousands of workers start or stop at once
-// each goroutine parks only in Wait, not also on a send the busy loop has
-// yet to take. The loop takes all waiting messages at once, in order. A
-// linked list rather than a slice, because the messages of a burst pile up
-// while the loop is busy: a slice would be grown, and its messages copied,
-// over and over.
+// never waits for the loop, nor for another sender: a goroutine pushes its
+// message onto a lock-free stack and, if the stack was empty, rings the
+// bell. When thousands of workers start or stop at once, each goroutine
+// then parks only in Wait, not also on a send the busy loop has yet to
+// take, or on a lock the other senders hold. The loop takes all waiting
+// messages at once and puts them back in the order they were sent.
 type runInbox struct {
-	bell chan struct{} // capacity 1: holds a token while messages wait
-
-	mu          sync.Mutex
-	first, last *runMessage // the queue, oldest first, linked by next
-	closed      bool        // the loop has returned: nothing takes messages any more
+	bell chan struct{}              // capacity 1: holds a token while messages wait
+	top  atomic.Pointer[runMessage] // the newest message, linked to older ones; closedInbox once the loop has returned
 }
+
+// closedInbox marks an inbox whose loop has returned.
+var closedInbox = new(runMessage)
 
 // runMessage is a message of a start goroutine: its start returned worker,
 // or (worker nil, the last message) its start failed or its worker stopped
@@ -47,7 +45,7 @@ type runMessage struct {
 	node   *node
 	worker Worker
 	err    error
-	next   *runMessage // the message sent after this one, once queued
+	next   *runMessage // on the stack, the message sent before; once taken, the one sent after
 }
 
 func (r *runMessage) stopped() bool { return r.worker == nil }
@@ -55,42 +53,42 @@ func (r *runMessage) stopped() bool { return r.worker == nil }
 // send queues r for the loop; it returns false, dropping r, once the loop
 // has returned.
 func (in *runInbox) send(r *runMessage) bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.closed {
-		return false
-	}
-	if in.last == nil {
-		in.first = r
-		select {
-		case in.bell <- struct{}{}:
-		default: // a token is already waiting
+	for {
+		top := in.top.Load()
+		if top == closedInbox {
+			return false
 		}
-	} else {
-		in.last.next = r
+		r.next = top
+		if in.top.CompareAndSwap(top, r) {
+			if top == nil {
+				select {
+				case in.bell <- struct{}{}:
+				default: // a token is already waiting
+				}
+			}
+			return true
+		}
 	}
-	in.last = r
-	return true
 }
 
-// take returns the first of the queued messages, which links the others,
-// and empties the queue.
+// take empties the queue and returns its oldest message, which links the
+// others in the order they were sent.
 func (in *runInbox) take() *runMessage {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	first := in.first
-	in.first, in.last = nil, nil
-	return first
+	return oldestFirst(in.top.Swap(nil))
 }
 
-// close makes every later send fail, and returns the first of the messages
-// never taken.
+// close makes every later send fail, and returns the messages never taken,
+// as take does.
 func (in *runInbox) close() *runMessage {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.closed = true
-	first := in.first
-	in.first, in.last = nil, nil
+	return oldestFirst(in.top.Swap(closedInbox))
+}
+
+// oldestFirst reverses the stack whose newest message is top.
+func oldestFirst(top *runMessage) *runMessage {
+	var first *runMessage
+	for top != nil {
+		top, top.next, first = top.next, first, top
+	}
 	return first
 }
 

@@ -116,12 +116,24 @@ func (e *engine) abandonRunMessages() {
 	}
 }
 
-// kill queues w's Kill call for the killers. It must only be called from
-// the loop goroutine.
+// kill asks for w's Kill call, which the killers make once the loop's turn
+// ends. It must only be called from the loop goroutine.
 func (e *engine) kill(w Worker) {
-	if gen, start := e.kills.push(w); start {
+	e.toKill = append(e.toKill, w)
+}
+
+// handOverKills queues the Kill calls of the turn for the killers, all at
+// once, so that the loop does not contend with them for the queue's lock
+// once per call. It must only be called from the loop goroutine.
+func (e *engine) handOverKills() {
+	if len(e.toKill) == 0 {
+		return
+	}
+	if gen, start := e.kills.push(e.toKill); start {
 		e.startKiller(gen)
 	}
+	clear(e.toKill) // the queue has them now
+	e.toKill = e.toKill[:0]
 	if e.killCheck == nil {
 		e.killCheck = time.After(killStall)
 	}
