@@ -84,7 +84,7 @@ type ticket interface {
 }
 
 // installTicket asks the loop to install a batch, already validated one by
-// one and sorted by name.
+// one, in any order.
 type installTicket struct {
 	batch []namedManifold
 	reply chan error
@@ -124,22 +124,17 @@ func (e *engine) Install(name string, manifold Manifold) error {
 	return e.sendInstall([]namedManifold{{name, manifold}})
 }
 
-// installBatch installs every manifold or none, in dependency order. The
-// batch is sorted by name, so that checks and errors do not depend on map
-// order.
+// installBatch installs every manifold or none, in dependency order. A bad
+// batch is checked again in name order, so that which error it returns
+// does not depend on map order; a good one is never sorted.
 func (e *engine) installBatch(manifolds Manifolds) error {
-	// Sorting the names alone and then looking each manifold up is quicker
-	// than sorting (name, manifold) pairs, which are nine words each.
-	names := make([]string, 0, len(manifolds))
-	for name := range manifolds {
-		names = append(names, name)
+	batch := make([]namedManifold, 0, len(manifolds))
+	for name, m := range manifolds {
+		batch = append(batch, namedManifold{name, m})
 	}
-	slices.Sort(names)
-	batch := make([]namedManifold, len(names))
-	for i, name := range names {
-		batch[i] = namedManifold{name, manifolds[name]}
-		if err := validate(name, batch[i].manifold); err != nil {
-			return err
+	for _, nm := range batch {
+		if validate(nm.name, nm.manifold) != nil {
+			return firstInvalid(batch)
 		}
 	}
 	return e.sendInstall(batch)
@@ -215,6 +210,10 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	}
 	order, err := e.planInstall(batch)
 	if err != nil {
+		// Plan again in name order, so that the error names what it would
+		// name however the batch was ordered.
+		slices.SortFunc(batch, byName)
+		_, err = e.planInstall(batch)
 		return err
 	}
 	if len(e.nodes) == 0 {

@@ -266,6 +266,46 @@ func TestInstallBatchIsAtomic(t *testing.T) {
 	}
 }
 
+// A batch with several faults is refused with the same error each time,
+// whatever order the map gives its members: the first fault in name order.
+func TestInstallBatchErrorIgnoresMapOrder(t *testing.T) {
+	h := newHarness()
+	for _, test := range []struct {
+		about string
+		batch dependency.Manifolds
+		want  string
+	}{{
+		about: "invalid manifolds",
+		batch: dependency.Manifolds{"a": h.manifold("a"), "d": {}, "c": {}, "e": h.manifold("e", "e")},
+		want:  `cannot install "c": no Start func`,
+	}, {
+		about: "installed names",
+		batch: dependency.Manifolds{"a": h.manifold("a"), "y": h.manifold("y"), "x": h.manifold("x")},
+		want:  `"x" manifold already installed`,
+	}, {
+		about: "cycles",
+		batch: dependency.Manifolds{
+			"q": h.manifold("q", "p"), "p": h.manifold("p", "q"),
+			"b": h.manifold("b", "c"), "c": h.manifold("c", "b"),
+		},
+		want: `cannot install "b": cycle "b" -> "c" -> "b"`,
+	}} {
+		t.Run(test.about, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				engine := newTestEngine(t, nil)
+				mustInstall(t, engine, "x", h.manifold("x"))
+				mustInstall(t, engine, "y", h.manifold("y"))
+				for range 50 {
+					if err := dependency.Install(engine, test.batch); err == nil || err.Error() != test.want {
+						t.Fatalf("Install = %v, want %s", err, test.want)
+					}
+				}
+				stopEngine(t, engine, nil)
+			})
+		})
+	}
+}
+
 func TestInstallBatchInDependencyOrder(t *testing.T) {
 	for _, bounce := range []time.Duration{0, bounceDelay} {
 		t.Run(fmt.Sprintf("bounce delay %v", bounce), func(t *testing.T) {

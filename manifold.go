@@ -62,6 +62,21 @@ type namedManifold struct {
 	manifold Manifold
 }
 
+// byName orders batch members by name.
+func byName(a, b namedManifold) int { return strings.Compare(a.name, b.name) }
+
+// firstInvalid returns the error of the batch's first member, in name
+// order, that validate refuses.
+func firstInvalid(batch []namedManifold) error {
+	slices.SortFunc(batch, byName)
+	for _, nm := range batch {
+		if err := validate(nm.name, nm.manifold); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // validate checks what can be checked of a manifold on its own.
 func validate(name string, m Manifold) error {
 	switch {
