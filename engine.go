@@ -425,7 +425,7 @@ func (e *engine) tryLaunch(n *node) {
 	e.live++
 	e.goroutines.Add(1)
 	e.debugf("%q manifold worker starting", n.name)
-	go e.run(n, n.manifold, ctx, newGetter(n))
+	go e.run(newLaunch(n, ctx))
 }
 
 // requestStop stops n's worker, or cancels its pending start. It must only

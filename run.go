@@ -7,18 +7,39 @@ import (
 	"sync/atomic"
 )
 
+// launch is one start of a manifold's worker: what its goroutine needs and
+// the message it sends when the start returns a worker, made in one
+// allocation. Its goroutine lets go of it once the start returns, so that
+// a running worker holds none of it.
+type launch struct {
+	manifold Manifold        // as installed when the start launched
+	ctx      context.Context // for StartContext; nil for Start
+	get      getter
+	started  runMessage // names the node, which only the loop reads
+}
+
+// newLaunch prepares a start of n's worker, with ctx for StartContext. It
+// must only be called from the loop goroutine.
+func newLaunch(n *node, ctx context.Context) *launch {
+	l := &launch{manifold: n.manifold, ctx: ctx, started: runMessage{node: n}}
+	l.get.snapshot(n)
+	return l
+}
+
 // run is the goroutine of one start: it calls the start func, hands the
 // worker to the loop, waits for it, and reports its end to the loop exactly
-// once. n identifies the node to the loop; run never reads its fields.
-func (e *engine) run(n *node, m Manifold, ctx context.Context, get *getter) {
+// once.
+func (e *engine) run(l *launch) {
 	defer e.goroutines.Done()
-	worker, err := start(m, ctx, get, e)
+	n, f := l.started.node, l.manifold.Filter
+	worker, err := start(l.manifold, l.ctx, &l.get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
-		if !e.inbox.send(&runMessage{node: n, worker: worker}) {
+		l.started.worker = worker
+		if !e.inbox.send(&l.started) {
 			killQuietly(worker) // the loop has returned: nobody else will
 			return
 		}
-		err = filter(m.Filter, wait(worker))
+		err = filter(f, wait(worker))
 	}
 	e.inbox.send(&runMessage{node: n, err: err})
 }
@@ -185,17 +206,16 @@ type resource struct {
 	output OutputFunc
 }
 
-// newGetter snapshots n's inputs. It must only be called from the loop
-// goroutine.
-func newGetter(n *node) *getter {
-	g := &getter{owner: n.name, resources: make([]resource, len(n.inputs))}
+// snapshot fills g with n's inputs as they are now. It must only be called
+// from the loop goroutine.
+func (g *getter) snapshot(n *node) {
+	g.owner, g.resources = n.name, make([]resource, len(n.inputs))
 	for i, input := range n.inputs {
 		g.resources[i] = resource{name: input.name}
 		if input.installed {
 			g.resources[i].worker, g.resources[i].output = input.worker, input.manifold.Output
 		}
 	}
-	return g
 }
 
 func (g *getter) expire() { g.expired.Store(true) }
