@@ -108,7 +108,7 @@ func invalidField(field, format string, args ...any) error {
 
 // errorDelay returns the delay before restarting after the n-th consecutive
 // failure (n >= 1), backed off, capped and jittered.
-func (config EngineConfig) errorDelay(n int) time.Duration {
+func (config *EngineConfig) errorDelay(n int) time.Duration {
 	d := float64(config.ErrorDelay)
 	if d > 0 && config.BackoffFactor > 1 && n > 1 { // 0 * +Inf would be NaN
 		d *= math.Pow(config.BackoffFactor, float64(n-1))
@@ -120,13 +120,13 @@ func (config EngineConfig) errorDelay(n int) time.Duration {
 }
 
 // bounceDelay returns the delay before restarting a bounced worker.
-func (config EngineConfig) bounceDelay() time.Duration {
+func (config *EngineConfig) bounceDelay() time.Duration {
 	return config.jitter(float64(config.BounceDelay))
 }
 
 // jitter draws a duration within +/-Jitter of d, and keeps it within
 // what a time.Duration can hold.
-func (config EngineConfig) jitter(d float64) time.Duration {
+func (config *EngineConfig) jitter(d float64) time.Duration {
 	if config.Jitter > 0 {
 		d *= 1 + config.Jitter*(2*rand.Float64()-1)
 	}
@@ -138,7 +138,7 @@ func (config EngineConfig) jitter(d float64) time.Duration {
 
 // isFatal reports whether err must stop the engine. A panic in IsFatal is
 // logged and counts as fatal: the engine cannot tell, and must not crash.
-func (config EngineConfig) isFatal(err error) (fatal bool) {
+func (config *EngineConfig) isFatal(err error) (fatal bool) {
 	if err == nil || config.IsFatal == nil {
 		return false
 	}
@@ -153,7 +153,7 @@ func (config EngineConfig) isFatal(err error) (fatal bool) {
 
 // worse returns the fatal error to keep when err arrives after worst. A
 // panic in WorstError is logged and keeps worst.
-func (config EngineConfig) worse(worst, err error) (kept error) {
+func (config *EngineConfig) worse(worst, err error) (kept error) {
 	switch {
 	case worst == nil:
 		return err
