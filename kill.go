@@ -44,7 +44,7 @@ func (q *killQueue) next(gen uint64) Worker {
 		return nil
 	}
 	if q.head == len(q.workers) {
-		q.workers, q.head = q.workers[:0], 0
+		q.workers, q.head = nil, 0 // a burst's array is not kept for the next
 		q.killers--
 		return nil
 	}
