@@ -73,6 +73,14 @@ func (q *killQueue) check(now time.Time) (gen uint64, start bool, again time.Tim
 	return q.gen, start, again
 }
 
+// done reports whether every killer has made its last call: none of the
+// current generation runs, and none was ever given up on.
+func (q *killQueue) done() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.killers == 0 && q.gen == 0
+}
+
 // claimKiller counts a new killer if none of the current generation runs,
 // and reports whether it did. It must be called with q.mu held.
 func (q *killQueue) claimKiller() bool {

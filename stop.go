@@ -7,8 +7,15 @@ import (
 
 // waitGoroutines waits for the engine's last goroutines (a worker's Kill
 // call may still be returning) for no longer than StopTimeout, answering
-// Report meanwhile. It must only be called from the loop goroutine.
+// Report meanwhile. Once every killer has made its last call, the usual
+// case, it waits for them directly, without a goroutine to wait for it. It must only be called from the loop goroutine.
 func (e *engine) waitGoroutines() error {
+	if e.kills.done() {
+		// Only start goroutines remain, each past its last message and
+		// running no more code of the workers': nothing to serve meanwhile.
+		e.goroutines.Wait()
+		return nil
+	}
 	done := make(chan struct{})
 	go func() {
 		e.goroutines.Wait()
