@@ -69,6 +69,7 @@ type engine struct {
 	timers      timerQueue       // delayed starts
 	live        int              // start goroutines that have not reported their stop
 	reportsDue  int              // starts in flight and stops asked for: messages on their way
+	launched    bool             // a start goroutine began in this turn of the loop
 	dying       bool             // no new starts; the loop ends when live is 0
 	worst       error            // the fatal error Wait will return
 	internal    error            // the engine's own failure, kept apart from worst
@@ -183,6 +184,13 @@ func (e *engine) loop() error {
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
+		if e.launched {
+			// Let the new start goroutines run before the loop waits: a
+			// start that returns at once then reports while the loop is
+			// still awake, and its message needs no wake-up.
+			e.launched = false
+			runtime.Gosched()
+		}
 		timer = e.timers.arm(timer)
 		select {
 		case <-dying:
@@ -437,6 +445,7 @@ func (e *engine) tryLaunch(n *node) {
 		ctx, n.cancel = context.WithCancel(context.Background())
 	}
 	e.live++
+	e.launched = true
 	e.goroutines.Add(1)
 	e.debugf("%q manifold worker starting", n.name)
 	go e.run(newLaunch(n, ctx))
