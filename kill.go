@@ -5,88 +5,111 @@ import (
 	"time"
 )
 
-// killStall is how long a killer may take over one Kill call before the
-// loop gives up on it. Kill must return at once, so a call that takes this
-// long is taken to be stuck.
+// killStall is how long a Kill call may wait for its turn. Kill must return
+// at once, so a queue that has not moved for this long is held up by a Kill
+// that blocks, or by several that are slow.
 const killStall = 100 * time.Millisecond
 
-// killQueue holds the workers the loop has stopped, for killer goroutines
-// to call their Kill off the loop. One killer calls them in order, which
-// costs far less than a goroutine per call when thousands stop at once.
-// Should its calls stall (a Kill that blocks, breaking the Worker
-// contract), the loop's check gives up on it and starts a fresh killer of a
-// new generation for the workers queued behind: a Kill that blocks holds
-// the others back for no longer than killStall.
+// killQueue holds the workers the loop has stopped, for their Kill calls
+// to be made off the loop. One killer goroutine makes them in order, which
+// costs far less than a goroutine per call when thousands stop at once. But
+// a Kill that blocks (breaking the Worker contract) would hold up every
+// call behind it; so once a call has waited killStall for its turn, the
+// queue stalls for good: that call, those behind it and every later one
+// get a goroutine of their own, and the killer ends at its next call.
 type killQueue struct {
 	mu      sync.Mutex
-	workers []Worker // waiting for a killer, from head on
+	queue   []queuedKill // waiting for the killer, from head on
 	head    int
-	killers int       // killers of the current generation still running: 0 or 1
-	gen     uint64    // the current generation; older killers stop at their next call
-	since   time.Time // when the killer began its last Kill call, or started
+	killing bool // the killer runs
+	stalled bool // every call now gets a goroutine of its own
 }
 
-// push queues workers, in order. It returns true, with the generation, when
-// no killer runs and the caller must start one.
-func (q *killQueue) push(workers []Worker) (gen uint64, start bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.workers = append(q.workers, workers...)
-	return q.gen, q.claimKiller()
+// queuedKill is a worker waiting for its Kill call, since at.
+type queuedKill struct {
+	worker Worker
+	at     time.Time
 }
 
-// next returns the worker a killer of generation gen must kill next, or nil
-// when that killer must end: the queue is empty, or it was given up on.
-func (q *killQueue) next(gen uint64) Worker {
+// push queues workers for the killer, at now. It returns true when no
+// killer runs and the caller must start one; once the queue has stalled, it
+// queues nothing and returns the workers, for a goroutine each.
+func (q *killQueue) push(workers []Worker, now time.Time) (start bool, alone []Worker) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if gen != q.gen {
+	if q.stalled {
+		return false, workers
+	}
+	if q.head > 0 && q.head >= len(q.queue)/2 {
+		// Reuse the front the killer has done with, so that a queue the
+		// killer never quite empties does not grow without end.
+		n := copy(q.queue, q.queue[q.head:])
+		clear(q.queue[n:])
+		q.queue, q.head = q.queue[:n], 0
+	}
+	for _, w := range workers {
+		q.queue = append(q.queue, queuedKill{w, now})
+	}
+	start = !q.killing
+	q.killing = true
+	return start, nil
+}
+
+// next returns the worker the killer must kill next, or nil when the
+// killer must end: nothing is queued, or the queue has stalled.
+func (q *killQueue) next() Worker {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head == len(q.queue) {
+		q.queue, q.head = nil, 0 // a burst's array is not kept for the next
+		q.killing = false
 		return nil
 	}
-	if q.head == len(q.workers) {
-		q.workers, q.head = nil, 0 // a burst's array is not kept for the next
-		q.killers--
-		return nil
-	}
-	w := q.workers[q.head]
-	q.workers[q.head] = nil
+	w := q.queue[q.head].worker
+	q.queue[q.head] = queuedKill{}
 	q.head++
-	q.since = time.Now()
 	return w
 }
 
-// check gives up on the running killer if its Kill call began killStall
-// or more before now. It returns true, with the generation, when the caller
-// must start a killer for the workers still queued; and, while a killer
-// runs, when the caller must check again (zero if no killer runs).
-func (q *killQueue) check(now time.Time) (gen uint64, start bool, again time.Time) {
+// check stalls the queue if its first call has waited killStall or more at
+// now, and then returns the queued workers, for a goroutine each.
+// Otherwise it returns when to check again, or zero if nothing is queued.
+func (q *killQueue) check(now time.Time) (alone []Worker, again time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.killers > 0 && now.Sub(q.since) >= killStall {
-		q.gen++
-		q.killers = 0
+	if q.head == len(q.queue) {
+		return nil, time.Time{}
 	}
-	start = q.head < len(q.workers) && q.claimKiller()
-	if q.killers > 0 {
-		again = q.since.Add(killStall)
+	if first := q.queue[q.head].at; now.Sub(first) < killStall {
+		return nil, first.Add(killStall)
 	}
-	return q.gen, start, again
+	return q.takeAll(), time.Time{}
 }
 
-// done reports whether every killer has made its last call: none of the
-// current generation runs, and none was ever given up on.
+// abandon stalls the queue and returns the queued workers, for a goroutine
+// each: the loop is returning, and will check the queue no more.
+func (q *killQueue) abandon() []Worker {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.takeAll()
+}
+
+// done reports whether the queue has never stalled and its killer has
+// ended: every Kill call has returned.
 func (q *killQueue) done() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.killers == 0 && q.gen == 0
+	return !q.killing && !q.stalled
 }
 
-// claimKiller counts a new killer if none of the current generation runs,
-// and reports whether it did. It must be called with q.mu held.
-func (q *killQueue) claimKiller() bool {
-	if q.killers > 0 {
-		return false
+// takeAll stalls the queue and empties it, returning its workers. It must
+// be called with q.mu held.
+func (q *killQueue) takeAll() []Worker {
+	q.stalled = true
+	var workers []Worker
+	for _, k := range q.queue[q.head:] {
+		workers = append(workers, k.worker)
 	}
-	q.killers, q.since = 1, time.Now()
-	return true
+	q.queue, q.head = nil, 0
+	return workers
 }

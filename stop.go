@@ -7,12 +7,12 @@ import (
 
 // waitGoroutines waits for the engine's last goroutines (a worker's Kill
 // call may still be returning) for no longer than StopTimeout, answering
-// Report meanwhile. Once every killer has made its last call, the usual
-// case, it waits for them directly, without a goroutine to wait for it. It must only be called from the loop goroutine.
+// Report meanwhile. When every Kill call has returned, the usual case, only
+// start goroutines remain, each past its last message: it waits for those
+// directly, with no goroutine to wait for them and nothing to serve. It
+// must only be called from the loop goroutine.
 func (e *engine) waitGoroutines() error {
 	if e.kills.done() {
-		// Only start goroutines remain, each past its last message and
-		// running no more code of the workers': nothing to serve meanwhile.
 		e.goroutines.Wait()
 		return nil
 	}
@@ -112,10 +112,13 @@ func (e *engine) stopTimedOut() error {
 
 // abandonRunMessages makes start goroutines that report after the loop
 // returned (after StopTimeout) kill their worker themselves, and kills the
-// workers whose start the loop never took in; like them, these goroutines
-// are abandoned. It must only be called from the loop goroutine, as it
+// workers whose start the loop never took in, and those still queued for
+// the killer; like them, these goroutines are abandoned. It must only be called from the loop goroutine, as it
 // returns.
 func (e *engine) abandonRunMessages() {
+	for _, w := range e.kills.abandon() {
+		go killQuietly(w)
+	}
 	for r := e.inbox.close(); r != nil; r = r.next {
 		if !r.stopped() {
 			go killQuietly(r.worker)
@@ -129,48 +132,65 @@ func (e *engine) kill(w Worker) {
 	e.toKill = append(e.toKill, w)
 }
 
-// handOverKills queues the Kill calls of the turn for the killers, all at
-// once, so that the loop does not contend with them for the queue's lock
-// once per call. It must only be called from the loop goroutine.
+// handOverKills hands the Kill calls of the turn to the killer all at once,
+// so that the loop does not contend with it for the queue's lock once per
+// call; or, once the queue has stalled, starts a goroutine for each. It
+// must only be called from the loop goroutine.
 func (e *engine) handOverKills() {
 	if len(e.toKill) == 0 {
 		return
 	}
-	if gen, start := e.kills.push(e.toKill); start {
-		e.startKiller(gen)
+	start, alone := e.kills.push(e.toKill, time.Now())
+	if start {
+		e.startKiller()
 	}
-	clear(e.toKill) // the queue has them now
-	e.toKill = e.toKill[:0]
-	if e.killCheck == nil {
+	e.killEach(alone)
+	if alone == nil && e.killCheck == nil {
 		e.killCheck = time.After(killStall)
+	}
+	if cap(e.toKill) > 1024 {
+		e.toKill = nil // a burst's array is not kept for the next
+	} else {
+		clear(e.toKill) // the queue has them now
+		e.toKill = e.toKill[:0]
 	}
 }
 
-// gotKillCheck gives up on a killer stuck in a Kill call, starts a fresh
-// one for the workers queued behind it, and checks again later while a
-// killer runs. It must only be called from the loop goroutine.
+// gotKillCheck stalls the kill queue if its first call has waited too long
+// for its turn, and otherwise checks again when it might have. It must
+// only be called from the loop goroutine.
 func (e *engine) gotKillCheck() {
 	now := time.Now()
 	e.killCheck = nil
-	gen, start, again := e.kills.check(now)
-	if start {
-		e.startKiller(gen)
-	}
+	alone, again := e.kills.check(now)
+	e.killEach(alone)
 	if !again.IsZero() {
 		e.killCheck = time.After(again.Sub(now))
 	}
 }
 
-// startKiller starts a killer goroutine of generation gen. It must only be
-// called from the loop goroutine.
-func (e *engine) startKiller(gen uint64) {
+// startKiller starts the killer goroutine. It must only be called from the
+// loop goroutine.
+func (e *engine) startKiller() {
 	e.goroutines.Add(1)
 	go func() {
 		defer e.goroutines.Done()
-		for w := e.kills.next(gen); w != nil; w = e.kills.next(gen) {
+		for w := e.kills.next(); w != nil; w = e.kills.next() {
 			killQuietly(w)
 		}
 	}()
+}
+
+// killEach kills every worker on a goroutine of its own. It must only be
+// called from the loop goroutine.
+func (e *engine) killEach(workers []Worker) {
+	for _, w := range workers {
+		e.goroutines.Add(1)
+		go func() {
+			defer e.goroutines.Done()
+			killQuietly(w)
+		}()
+	}
 }
 
 // killQuietly kills w; a panicking Kill changes nothing: Wait decides.

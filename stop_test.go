@@ -5,6 +5,8 @@ package dependency_test
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -216,9 +218,9 @@ func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 	})
 }
 
-// Once the engine gives up on a Kill call that blocks, later Kill calls no
-// longer wait behind it: only the calls queued while it was taken to be
-// running wait, for KillStall.
+// Once a Kill call has waited KillStall for its turn behind one that
+// blocks, the queue stalls for good: the calls behind get a goroutine each,
+// and so does every later call, at once.
 func TestKillStallGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
@@ -236,20 +238,121 @@ func TestKillStallGivesUp(t *testing.T) {
 		}
 		uninstall("stuck")
 		uninstall("a")
+		time.Sleep(dependency.KillStall - time.Nanosecond)
+		synctest.Wait()
 		if h.worker("a") == nil {
-			t.Fatalf("a stopped while the Kill before it blocks, want it running until KillStall")
+			t.Fatalf("a stopped before KillStall, want it to wait behind the Kill that blocks")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if h.worker("a") != nil {
+			t.Fatalf("a running after KillStall, want it stopped")
+		}
+		uninstall("b")
+		if h.worker("b") != nil {
+			t.Errorf("b running after its Uninstall, want it stopped at once")
+		}
+		close(release)
+		stopEngine(t, engine, nil)
+	})
+}
+
+// Several Kill calls that block hold the healthy worker queued behind them
+// back for KillStall, not for KillStall each, and only they are named when
+// StopTimeout passes.
+func TestKillStallsOnceForMany(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: 3 * dependency.KillStall})
+		release := make(chan struct{})
+		defer close(release) // lets the abandoned Kill calls return
+		var stuck []string
+		for i := range 5 {
+			name := fmt.Sprintf("stuck%d", i)
+			stuck = append(stuck, strconv.Quote(name))
+			mustInstall(t, engine, name, startWith(stuckWorker(release)))
+		}
+		mustInstall(t, engine, "healthy", h.manifold("healthy"))
+		synctest.Wait()
+		engine.Kill()
+		time.Sleep(dependency.KillStall)
+		synctest.Wait()
+		if h.worker("healthy") != nil {
+			t.Errorf("healthy running after KillStall, want it stopped")
+		}
+		time.Sleep(2 * dependency.KillStall)
+		err := engine.Wait()
+		if want := "workers did not stop within 300ms: " + strings.Join(stuck, ", "); err == nil || err.Error() != want {
+			t.Errorf("Wait() = %v, want %s", err, want)
+		}
+	})
+}
+
+// With a StopTimeout shorter than KillStall, a worker queued behind a Kill
+// that blocks misses it too, and is named; but it is still asked to stop.
+func TestKillQueueHandedOutAtStopTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: dependency.KillStall / 2})
+		release := make(chan struct{})
+		defer close(release) // lets the abandoned Kill call return
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		mustInstall(t, engine, "healthy", h.manifold("healthy"))
+		synctest.Wait()
+		engine.Kill()
+		time.Sleep(dependency.KillStall / 2)
+		err := engine.Wait()
+		if want := `workers did not stop within 50ms: "healthy", "stuck"`; err == nil || err.Error() != want {
+			t.Errorf("Wait() = %v, want %s", err, want)
+		}
+		synctest.Wait()
+		if h.worker("healthy") != nil {
+			t.Errorf("healthy running after Wait, want it asked to stop")
+		}
+	})
+}
+
+// Once the kill queue has stalled, a Kill call that blocks after its worker
+// has stopped still holds Wait until StopTimeout, even when the killer
+// itself has ended.
+func TestStalledKillStillTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
+		release := make(chan struct{})
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		for _, name := range []string{"stuck", "a"} {
+			if err := engine.Uninstall(name); err != nil {
+				t.Fatalf("Uninstall(%q) = %v, want nil", name, err)
+			}
 		}
 		time.Sleep(dependency.KillStall)
 		synctest.Wait()
 		if h.worker("a") != nil {
-			t.Fatalf("a still running after KillStall")
+			t.Fatalf("a running after KillStall, want the queue stalled and a stopped")
 		}
-		uninstall("b")
-		if h.worker("b") != nil {
-			t.Errorf("b still running after its Uninstall, want it killed at once")
+		close(release) // the killer's call returns, and the killer ends
+		synctest.Wait()
+
+		unblock := make(chan struct{})
+		defer close(unblock) // lets the abandoned Kill call return
+		done := make(chan struct{})
+		mustInstall(t, engine, "b", startWith(&badWorker{
+			kill: func() {
+				close(done) // Wait returns at once...
+				<-unblock   // ...but Kill does not
+			},
+			wait: func() error { <-done; return nil },
+		}))
+		synctest.Wait()
+		engine.Kill()
+		time.Sleep(time.Minute)
+		err := engine.Wait()
+		if want := "worker Kill calls did not return within 1m0s"; err == nil || err.Error() != want {
+			t.Errorf("Wait() = %v, want %s", err, want)
 		}
-		close(release)
-		stopEngine(t, engine, nil)
 	})
 }
 
