@@ -53,7 +53,7 @@ type engine struct {
 
 	tickets chan ticket // what Install, Uninstall and Report ask
 	inbox   runInbox    // what start goroutines tell the loop
-	kills   killQueue   // the workers to kill, for the killer goroutines
+	kills   killQueue   // the workers to kill, for the killer goroutine
 
 	// goroutines counts every goroutine the engine starts, so that Wait
 	// returns only after they have finished.
@@ -75,7 +75,7 @@ type engine struct {
 	internal    error            // the engine's own failure, kept apart from worst
 	stopDue     <-chan time.Time // fires StopTimeout after dying began
 	toKill      []Worker         // Kill calls asked for in this turn of the loop
-	killCheck   <-chan time.Time // fires when a killer may be stuck; nil while none runs
+	killCheck   <-chan time.Time // fires when the kill queue may have stalled; nil when no check is due
 }
 
 // ticket is a request of a public method to the loop. Its handle runs on
@@ -224,12 +224,12 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	if e.dying {
 		return errors.Trace(ErrShuttingDown)
 	}
-	order, err := e.planInstall(batch)
+	order, err := e.planInstall(batch, false)
 	if err != nil {
 		// Plan again in name order, so that the error names what it would
-		// name however the batch was ordered.
+		// name whatever order the maps gave this batch and earlier ones.
 		slices.SortFunc(batch, byName)
-		_, err = e.planInstall(batch)
+		_, err = e.planInstall(batch, true)
 		return err
 	}
 	if len(e.nodes) == 0 {
@@ -264,12 +264,15 @@ func (e *engine) gotUninstall(name string) error {
 // gotRunMessages handles the messages of start goroutines, in order. It must
 // only be called from the loop goroutine.
 func (e *engine) gotRunMessages(first *runMessage) {
-	for r := first; r != nil; r = r.next {
+	for r := first; r != nil; {
+		next := r.next
+		r.next = nil // a message a worker keeps alive keeps no others
 		if r.stopped() {
 			e.gotStopped(r.node, r.err)
 		} else {
 			e.gotStarted(r.node, r.worker)
 		}
+		r = next
 	}
 }
 

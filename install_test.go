@@ -306,6 +306,25 @@ func TestInstallBatchErrorIgnoresMapOrder(t *testing.T) {
 	}
 }
 
+// A refused install names the same cycle whatever order an earlier batch
+// was installed in, which decides the order in which the engine links the
+// installed manifolds.
+func TestInstallErrorIgnoresEarlierMapOrder(t *testing.T) {
+	h := newHarness()
+	batch := dependency.Manifolds{"a": h.manifold("a"), "b": h.manifold("b", "a", "z"), "c": h.manifold("c", "a", "z")}
+	want := `cannot install "z": cycle "z" -> "b" -> "z"`
+	for range 40 {
+		synctest.Test(t, func(t *testing.T) {
+			engine := newTestEngine(t, nil)
+			mustInstallAll(t, engine, batch)
+			if err := engine.Install("z", h.manifold("z", "c", "b")); err == nil || err.Error() != want {
+				t.Fatalf("Install(%q) = %v, want %s", "z", err, want)
+			}
+			stopEngine(t, engine, nil)
+		})
+	}
+}
+
 func TestInstallBatchInDependencyOrder(t *testing.T) {
 	for _, bounce := range []time.Duration{0, bounceDelay} {
 		t.Run(fmt.Sprintf("bounce delay %v", bounce), func(t *testing.T) {

@@ -142,10 +142,14 @@ func joinErrors(errs ...error) error {
 // dependents: it visits only the batch and the installed manifolds that
 // depend on it, so installing in dependency order costs nothing beyond the
 // batch itself. Members are known by their index in the batch, so that the
-// walk over them needs no map. It must only be called from the loop
-// goroutine.
-func (e *engine) planInstall(batch []namedManifold) ([]int, error) {
+// walk over them needs no map. The walk takes the members in batch order
+// and the installed manifolds in the order they were linked; byName makes
+// it take those in name order too, so that, with the batch sorted, which
+// fault it finds first depends on no map's order. It must only be called
+// from the loop goroutine.
+func (e *engine) planInstall(batch []namedManifold, byName bool) ([]int, error) {
 	w := installWalk{
+		byName:           byName,
 		batch:            batch,
 		existing:         make([]*node, len(batch)),
 		memberDependents: make([][]int, len(batch)),
@@ -209,6 +213,7 @@ func (e *engine) planInstall(batch []namedManifold) ([]int, error) {
 // installWalk holds what planInstall's walk knows of the batch and of the
 // installed manifolds it reaches.
 type installWalk struct {
+	byName   bool // take installed dependents in name order
 	batch    []namedManifold
 	existing []*node // the node of each member's name, if it has one yet
 
@@ -219,6 +224,8 @@ type installWalk struct {
 
 	memberMark  []walkMark
 	outsideMark map[*node]walkMark
+
+	sortedDependents map[*node][]*node // with byName, each node's dependents in name order
 }
 
 // vertex is a name planInstall's walk reaches: a member of the batch, by
@@ -252,10 +259,11 @@ func (w *installWalk) member(i int) vertex {
 // manifolds that depend on it, then the members that do.
 func (w *installWalk) dependentAt(v vertex, i int) (vertex, bool) {
 	if v.node != nil {
-		if i < len(v.node.dependents) {
-			return vertex{member: -1, node: v.node.dependents[i]}, true
+		dependents := w.installedDependents(v.node)
+		if i < len(dependents) {
+			return vertex{member: -1, node: dependents[i]}, true
 		}
-		i -= len(v.node.dependents)
+		i -= len(dependents)
 	}
 	var members []int
 	if v.member >= 0 {
@@ -267,6 +275,25 @@ func (w *installWalk) dependentAt(v vertex, i int) (vertex, bool) {
 		return w.member(members[i]), true
 	}
 	return vertex{}, false
+}
+
+// installedDependents returns the installed manifolds that list n as an
+// input: in the order they were linked, or with byName in name order.
+func (w *installWalk) installedDependents(n *node) []*node {
+	if !w.byName || len(n.dependents) < 2 {
+		return n.dependents
+	}
+	sorted, ok := w.sortedDependents[n]
+	if !ok {
+		sorted = slices.SortedFunc(slices.Values(n.dependents), func(a, b *node) int {
+			return strings.Compare(a.name, b.name)
+		})
+		if w.sortedDependents == nil {
+			w.sortedDependents = make(map[*node][]*node)
+		}
+		w.sortedDependents[n] = sorted
+	}
+	return sorted
 }
 
 func (w *installWalk) mark(v vertex) walkMark {

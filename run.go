@@ -10,7 +10,7 @@ import (
 // launch is one start of a manifold's worker: what its goroutine needs and
 // the message it sends when the start returns a worker, made in one
 // allocation. Its goroutine lets go of it once the start returns, so that
-// a running worker holds none of it.
+// it lives on only if the worker keeps the getter.
 type launch struct {
 	manifold Manifold        // as installed when the start launched
 	ctx      context.Context // for StartContext; nil for Start
