@@ -121,7 +121,9 @@ func TestAgentPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Skip("chromium not installed")
 	}
-	agent := startAgent(t, "-for", "1m")
+	// A config whose API connection never drops, so that nothing restarts
+	// between the report that says all started and the page.
+	agent := startAgent(t, "-config", writeConfig(t, "1s"), "-for", "1m")
 	agent.waitForReport(t, "heartbeat started", func(r dependency.Report) bool {
 		return allStarted(r, "heartbeat")
 	})
