@@ -19,16 +19,19 @@ const killStall = 100 * time.Millisecond
 // get a goroutine of their own, and the killer ends at its next call.
 type killQueue struct {
 	mu      sync.Mutex
-	queue   []queuedKill // waiting for the killer, from head on
-	head    int
-	killing bool // the killer runs
-	stalled bool // every call now gets a goroutine of its own
+	queue   []Worker   // waiting for the killer, from head on
+	head    int        // the first worker still waiting
+	pushes  []killPush // when the waiting workers were queued, oldest first
+	killing bool       // the killer runs
+	stalled bool       // every call now gets a goroutine of its own
 }
 
-// queuedKill is a worker waiting for its Kill call, since at.
-type queuedKill struct {
-	worker Worker
-	at     time.Time
+// killPush records that the workers before end in the queue, back to the
+// previous push's end, were queued at at: one push per turn of the loop
+// that stops workers, not one record per worker.
+type killPush struct {
+	end int
+	at  time.Time
 }
 
 // push queues workers for the killer, at now. It returns true when no
@@ -45,11 +48,13 @@ func (q *killQueue) push(workers []Worker, now time.Time) (start bool, alone []W
 		// killer never quite empties does not grow without end.
 		n := copy(q.queue, q.queue[q.head:])
 		clear(q.queue[n:])
+		for i := range q.pushes {
+			q.pushes[i].end -= q.head
+		}
 		q.queue, q.head = q.queue[:n], 0
 	}
-	for _, w := range workers {
-		q.queue = append(q.queue, queuedKill{w, now})
-	}
+	q.queue = append(q.queue, workers...)
+	q.pushes = append(q.pushes, killPush{end: len(q.queue), at: now})
 	start = !q.killing
 	q.killing = true
 	return start, nil
@@ -61,13 +66,16 @@ func (q *killQueue) next() Worker {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.queue) {
-		q.queue, q.head = nil, 0 // a burst's array is not kept for the next
+		q.queue, q.head, q.pushes = nil, 0, nil // a burst's array is not kept for the next
 		q.killing = false
 		return nil
 	}
-	w := q.queue[q.head].worker
-	q.queue[q.head] = queuedKill{}
+	w := q.queue[q.head]
+	q.queue[q.head] = nil
 	q.head++
+	for len(q.pushes) > 0 && q.pushes[0].end <= q.head {
+		q.pushes = q.pushes[1:]
+	}
 	return w
 }
 
@@ -80,7 +88,7 @@ func (q *killQueue) check(now time.Time) (alone []Worker, again time.Time) {
 	if q.head == len(q.queue) {
 		return nil, time.Time{}
 	}
-	if first := q.queue[q.head].at; now.Sub(first) < killStall {
+	if first := q.pushes[0].at; now.Sub(first) < killStall {
 		return nil, first.Add(killStall)
 	}
 	return q.takeAll(), time.Time{}
@@ -106,10 +114,7 @@ func (q *killQueue) done() bool {
 // be called with q.mu held.
 func (q *killQueue) takeAll() []Worker {
 	q.stalled = true
-	var workers []Worker
-	for _, k := range q.queue[q.head:] {
-		workers = append(workers, k.worker)
-	}
-	q.queue, q.head = nil, 0
+	workers := q.queue[q.head:]
+	q.queue, q.head, q.pushes = nil, 0, nil
 	return workers
 }

@@ -288,6 +288,41 @@ func TestKillStallsOnceForMany(t *testing.T) {
 	})
 }
 
+// Slow Kill calls, each quicker than KillStall, stall the queue too once
+// the worker behind them has waited KillStall for its turn.
+func TestSlowKillsStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		for i := range 3 {
+			done := make(chan struct{})
+			mustInstall(t, engine, fmt.Sprintf("slow%d", i), startWith(&badWorker{
+				kill: func() {
+					time.Sleep(dependency.KillStall * 6 / 10)
+					close(done)
+				},
+				wait: func() error { <-done; return nil },
+			}))
+		}
+		mustInstall(t, engine, "healthy", h.manifold("healthy"))
+		synctest.Wait()
+		waited := killInBackground(engine)
+		time.Sleep(dependency.KillStall - time.Nanosecond)
+		synctest.Wait()
+		if h.worker("healthy") == nil {
+			t.Fatalf("healthy stopped before KillStall, want it waiting behind the slow calls")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if h.worker("healthy") != nil {
+			t.Errorf("healthy running after KillStall, want it stopped")
+		}
+		if err := <-waited; err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+	})
+}
+
 // With a StopTimeout shorter than KillStall, a worker queued behind a Kill
 // that blocks misses it too, and is named; but it is still asked to stop.
 func TestKillQueueHandedOutAtStopTimeout(t *testing.T) {
