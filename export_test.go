@@ -2,8 +2,12 @@ package dependency
 
 import "fmt"
 
-// KillStall lets the tests wait out a stuck Kill call exactly.
-const KillStall = killStall
+// KillStall and KillSlow let the tests time stuck and slow Kill calls
+// exactly.
+const (
+	KillStall = killStall
+	KillSlow  = killSlow
+)
 
 // CheckReportsDue returns an error unless the engine's count of messages
 // on their way agrees with its nodes: one for each start in flight and

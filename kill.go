@@ -5,23 +5,30 @@ import (
 	"time"
 )
 
-// killStall is how long a Kill call may wait for its turn. Kill must return
-// at once, so a queue that has not moved for this long is held up by a Kill
-// that blocks, or by several that are slow.
-const killStall = 100 * time.Millisecond
+// killStall is how long a Kill call may wait for its turn, and killSlow how
+// long the call being made may have taken by then. Kill must return at
+// once: a call that waited this long behind one that has taken this long
+// is held up by a Kill that blocks, or by several that are slow, not by a
+// long queue of quick ones.
+const (
+	killStall = 100 * time.Millisecond
+	killSlow  = killStall / 10
+)
 
 // killQueue holds the workers the loop has stopped, for their Kill calls
 // to be made off the loop. One killer goroutine makes them in order, which
 // costs far less than a goroutine per call when thousands stop at once. But
 // a Kill that blocks (breaking the Worker contract) would hold up every
-// call behind it; so once a call has waited killStall for its turn, the
-// queue stalls for good: that call, those behind it and every later one
-// get a goroutine of their own, and the killer ends at its next call.
+// call behind it; so once a call has waited killStall for its turn while
+// the call being made has taken killSlow, the queue stalls for good: the
+// calls queued and every later one get a goroutine of their own, and the
+// killer ends at its next call.
 type killQueue struct {
 	mu      sync.Mutex
 	queue   []Worker   // waiting for the killer, from head on
 	head    int        // the first worker still waiting
 	pushes  []killPush // when the waiting workers were queued, oldest first
+	since   time.Time  // when the killer began its last call
 	killing bool       // the killer runs
 	stalled bool       // every call now gets a goroutine of its own
 }
@@ -56,6 +63,9 @@ func (q *killQueue) push(workers []Worker, now time.Time) (start bool, alone []W
 	q.queue = append(q.queue, workers...)
 	q.pushes = append(q.pushes, killPush{end: len(q.queue), at: now})
 	start = !q.killing
+	if start {
+		q.since = now // the new killer has yet to begin its first call
+	}
 	q.killing = true
 	return start, nil
 }
@@ -73,15 +83,17 @@ func (q *killQueue) next() Worker {
 	w := q.queue[q.head]
 	q.queue[q.head] = nil
 	q.head++
+	q.since = time.Now()
 	for len(q.pushes) > 0 && q.pushes[0].end <= q.head {
 		q.pushes = q.pushes[1:]
 	}
 	return w
 }
 
-// check stalls the queue if its first call has waited killStall or more at
-// now, and then returns the queued workers, for a goroutine each.
-// Otherwise it returns when to check again, or zero if nothing is queued.
+// check stalls the queue if, at now, its first call has waited killStall
+// and the call being made has taken killSlow, and then returns the queued
+// workers, for a goroutine each. Otherwise it returns when to check again,
+// or zero if nothing is queued.
 func (q *killQueue) check(now time.Time) (alone []Worker, again time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -90,6 +102,9 @@ func (q *killQueue) check(now time.Time) (alone []Worker, again time.Time) {
 	}
 	if first := q.pushes[0].at; now.Sub(first) < killStall {
 		return nil, first.Add(killStall)
+	}
+	if now.Sub(q.since) < killSlow {
+		return nil, q.since.Add(killSlow) // a long queue, moving
 	}
 	return q.takeAll(), time.Time{}
 }

@@ -112,9 +112,9 @@ func (e *engine) stopTimedOut() error {
 
 // abandonRunMessages makes start goroutines that report after the loop
 // returned (after StopTimeout) kill their worker themselves, and kills the
-// workers whose start the loop never took in, and those still queued for
-// the killer; like them, these goroutines are abandoned. It must only be called from the loop goroutine, as it
-// returns.
+// workers whose start the loop never took in and those still queued for
+// the killer; like them, these goroutines are abandoned. It must only be
+// called from the loop goroutine, as it returns.
 func (e *engine) abandonRunMessages() {
 	for _, w := range e.kills.abandon() {
 		go killQuietly(w)

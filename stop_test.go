@@ -230,14 +230,8 @@ func TestKillStallGivesUp(t *testing.T) {
 		mustInstall(t, engine, "a", h.manifold("a"))
 		mustInstall(t, engine, "b", h.manifold("b"))
 		synctest.Wait()
-		uninstall := func(name string) {
-			if err := engine.Uninstall(name); err != nil {
-				t.Fatalf("Uninstall(%q) = %v, want nil", name, err)
-			}
-			synctest.Wait()
-		}
-		uninstall("stuck")
-		uninstall("a")
+		mustUninstall(t, engine, "stuck")
+		mustUninstall(t, engine, "a")
 		time.Sleep(dependency.KillStall - time.Nanosecond)
 		synctest.Wait()
 		if h.worker("a") == nil {
@@ -248,7 +242,7 @@ func TestKillStallGivesUp(t *testing.T) {
 		if h.worker("a") != nil {
 			t.Fatalf("a running after KillStall, want it stopped")
 		}
-		uninstall("b")
+		mustUninstall(t, engine, "b")
 		if h.worker("b") != nil {
 			t.Errorf("b running after its Uninstall, want it stopped at once")
 		}
@@ -295,32 +289,94 @@ func TestSlowKillsStall(t *testing.T) {
 		h := newHarness()
 		engine := newTestEngine(t, nil)
 		for i := range 3 {
-			done := make(chan struct{})
-			mustInstall(t, engine, fmt.Sprintf("slow%d", i), startWith(&badWorker{
-				kill: func() {
-					time.Sleep(dependency.KillStall * 6 / 10)
-					close(done)
-				},
-				wait: func() error { <-done; return nil },
-			}))
+			mustInstall(t, engine, fmt.Sprintf("slow%d", i), startWith(slowKillWorker(dependency.KillStall*6/10)))
 		}
 		mustInstall(t, engine, "healthy", h.manifold("healthy"))
 		synctest.Wait()
 		waited := killInBackground(engine)
-		time.Sleep(dependency.KillStall - time.Nanosecond)
-		synctest.Wait()
-		if h.worker("healthy") == nil {
-			t.Fatalf("healthy stopped before KillStall, want it waiting behind the slow calls")
-		}
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
-		if h.worker("healthy") != nil {
-			t.Errorf("healthy running after KillStall, want it stopped")
-		}
+		checkStopsAt(t, h, "healthy", dependency.KillStall)
 		if err := <-waited; err != nil {
 			t.Errorf("Wait() = %v, want nil", err)
 		}
 	})
+}
+
+// A long queue of Kill calls that each return in less than KillSlow never
+// stalls, however long the last of them waits: the killer makes them all.
+func TestQuickKillsNeverStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		const quick = dependency.KillSlow / 2
+		for i := range 30 {
+			mustInstall(t, engine, fmt.Sprintf("quick%02d", i), startWith(slowKillWorker(quick)))
+		}
+		mustInstall(t, engine, "healthy", h.manifold("healthy"))
+		synctest.Wait()
+		waited := killInBackground(engine)
+		checkStopsAt(t, h, "healthy", 30*quick)
+		if err := <-waited; err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+	})
+}
+
+// The stall is judged by when the first waiting call was queued, even when
+// it was queued in a later turn than the calls the killer made before it.
+func TestKillStallCountsFromItsOwnTurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		release := make(chan struct{})
+		defer close(release)
+		mustInstall(t, engine, "slow", startWith(slowKillWorker(dependency.KillStall*6/10)))
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		mustUninstall(t, engine, "slow")
+		time.Sleep(dependency.KillStall / 2)
+		mustUninstall(t, engine, "stuck")
+		mustUninstall(t, engine, "a") // queued at KillStall/2
+		checkStopsAt(t, h, "a", dependency.KillStall)
+	})
+}
+
+// A call queued later does not put off the stall of the calls before it.
+func TestLaterKillDoesNotPutOffStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		release := make(chan struct{})
+		defer close(release)
+		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
+		mustInstall(t, engine, "a", h.manifold("a"))
+		mustInstall(t, engine, "b", h.manifold("b"))
+		synctest.Wait()
+		mustUninstall(t, engine, "stuck")
+		mustUninstall(t, engine, "a")
+		time.Sleep(dependency.KillStall / 2)
+		mustUninstall(t, engine, "b")
+		checkStopsAt(t, h, "a", dependency.KillStall/2)
+		if h.worker("b") != nil {
+			t.Errorf("b running when a stopped, want both stopped at once")
+		}
+	})
+}
+
+// checkStopsAt checks that name's worker is still running just before d
+// from now, and has stopped at d.
+func checkStopsAt(t *testing.T, h *harness, name string, d time.Duration) {
+	t.Helper()
+	time.Sleep(d - time.Nanosecond)
+	synctest.Wait()
+	if h.worker(name) == nil {
+		t.Fatalf("%s stopped before %v, want it running until then", name, d)
+	}
+	time.Sleep(time.Nanosecond)
+	synctest.Wait()
+	if h.worker(name) != nil {
+		t.Fatalf("%s running at %v, want it stopped", name, d)
+	}
 }
 
 // With a StopTimeout shorter than KillStall, a worker queued behind a Kill
@@ -358,11 +414,8 @@ func TestStalledKillStillTimesOut(t *testing.T) {
 		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
-		for _, name := range []string{"stuck", "a"} {
-			if err := engine.Uninstall(name); err != nil {
-				t.Fatalf("Uninstall(%q) = %v, want nil", name, err)
-			}
-		}
+		mustUninstall(t, engine, "stuck")
+		mustUninstall(t, engine, "a")
 		time.Sleep(dependency.KillStall)
 		synctest.Wait()
 		if h.worker("a") != nil {

@@ -73,6 +73,16 @@ func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependen
 	}
 }
 
+// mustUninstall uninstalls name or fails the test, and lets the engine
+// settle. It must be called inside a synctest bubble.
+func mustUninstall(t *testing.T, engine dependency.Engine, name string) {
+	t.Helper()
+	if err := engine.Uninstall(name); err != nil {
+		t.Fatalf("Uninstall(%q) = %v, want nil", name, err)
+	}
+	synctest.Wait()
+}
+
 // mustInstallAll installs manifolds as one batch, or fails the test.
 func mustInstallAll(t *testing.T, engine dependency.Engine, manifolds dependency.Manifolds) {
 	t.Helper()
@@ -555,6 +565,18 @@ func stuckWorker(release chan struct{}) *badWorker {
 		kill: func() {
 			<-release
 			once.Do(func() { close(done) })
+		},
+		wait: func() error { <-done; return nil },
+	}
+}
+
+// slowKillWorker returns a worker whose Kill takes d, and which stops then.
+func slowKillWorker(d time.Duration) *badWorker {
+	done := make(chan struct{})
+	return &badWorker{
+		kill: func() {
+			time.Sleep(d)
+			close(done)
 		},
 		wait: func() error { <-done; return nil },
 	}
