@@ -44,28 +44,34 @@ var failureCases = []struct {
 	},
 }
 
-func TestBackoffDelaySequence(t *testing.T) {
+// eachFailure runs test once for each of failureCases, in a bubble of its
+// own, with "a" installed on an engine made with config and started once:
+// each call of fail makes it fail.
+func eachFailure(t *testing.T, config dependency.EngineConfig, test func(t *testing.T, h *harness, engine dependency.Engine, fail func())) {
 	for _, tc := range failureCases {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				h := newHarness()
-				engine := newEngine(t, dependency.EngineConfig{
-					ErrorDelay:    time.Second,
-					BackoffFactor: 2,
-					MaxDelay:      5 * time.Second,
-				})
+				engine := newEngine(t, config)
 				tc.setup(h)
 				mustInstall(t, engine, "a", h.manifold("a"))
 				synctest.Wait()
-				tc.fail(h)
-				for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
-					expectAttemptAfter(t, h, "a", d)
-					tc.fail(h)
-				}
-				stopEngine(t, engine, nil)
+				test(t, h, engine, func() { tc.fail(h) })
 			})
 		})
 	}
+}
+
+func TestBackoffDelaySequence(t *testing.T) {
+	config := dependency.EngineConfig{ErrorDelay: time.Second, BackoffFactor: 2, MaxDelay: 5 * time.Second}
+	eachFailure(t, config, func(t *testing.T, h *harness, engine dependency.Engine, fail func()) {
+		fail()
+		for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
+			expectAttemptAfter(t, h, "a", d)
+			fail()
+		}
+		stopEngine(t, engine, nil)
+	})
 }
 
 func TestBackoffResetsAfterHealthyRun(t *testing.T) {
@@ -304,43 +310,31 @@ func TestErrBounceIsNotAFailure(t *testing.T) {
 }
 
 func TestRestartIntensity(t *testing.T) {
-	for _, tc := range failureCases {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				h := newHarness()
-				engine := newEngine(t, dependency.EngineConfig{
-					ErrorDelay:    time.Second,
-					MaxRestarts:   3,
-					RestartPeriod: 10 * time.Second,
-				})
-				tc.setup(h)
-				mustInstall(t, engine, "a", h.manifold("a"))
-				synctest.Wait()
-				begin := time.Now()
-				tc.fail(h)
-				for range 2 {
-					expectAttemptAfter(t, h, "a", time.Second)
-					tc.fail(h)
-				}
-				synctest.Wait()
-				if r := engine.Report(); r.State != dependency.StateStarted {
-					t.Fatalf("engine state after 3 failures = %v, want started", r.State)
-				}
-				expectAttemptAfter(t, h, "a", time.Second)
-				tc.fail(h)
-				err := engine.Wait()
-				if !errors.Is(err, dependency.ErrTooManyRestarts) {
-					t.Fatalf("Wait() = %v, want ErrTooManyRestarts", err)
-				}
-				if !strings.Contains(err.Error(), `"a"`) || !strings.Contains(err.Error(), errFailed.Error()) {
-					t.Errorf("Wait() = %q, want it to name \"a\" and %q", err, errFailed)
-				}
-				if got, want := time.Since(begin), 3*time.Second; got != want {
-					t.Errorf("engine stopped %v after the first failure, want %v", got, want)
-				}
-			})
-		})
-	}
+	config := dependency.EngineConfig{ErrorDelay: time.Second, MaxRestarts: 3, RestartPeriod: 10 * time.Second}
+	eachFailure(t, config, func(t *testing.T, h *harness, engine dependency.Engine, fail func()) {
+		begin := time.Now()
+		fail()
+		for range 2 {
+			expectAttemptAfter(t, h, "a", time.Second)
+			fail()
+		}
+		synctest.Wait()
+		if r := engine.Report(); r.State != dependency.StateStarted {
+			t.Fatalf("engine state after 3 failures = %v, want started", r.State)
+		}
+		expectAttemptAfter(t, h, "a", time.Second)
+		fail()
+		err := engine.Wait()
+		if !errors.Is(err, dependency.ErrTooManyRestarts) {
+			t.Fatalf("Wait() = %v, want ErrTooManyRestarts", err)
+		}
+		if !strings.Contains(err.Error(), `"a"`) || !strings.Contains(err.Error(), errFailed.Error()) {
+			t.Errorf("Wait() = %q, want it to name \"a\" and %q", err, errFailed)
+		}
+		if got, want := time.Since(begin), 3*time.Second; got != want {
+			t.Errorf("engine stopped %v after the first failure, want %v", got, want)
+		}
+	})
 }
 
 func TestRestartIntensityWindow(t *testing.T) {

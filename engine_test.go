@@ -198,9 +198,7 @@ func TestZeroBounceDelay(t *testing.T) {
 				"b": h.manifold("b", "a"),
 			})
 			synctest.Wait()
-			if err := engine.Uninstall("a"); err != nil {
-				t.Fatalf(`Uninstall("a") = %v, want nil`, err)
-			}
+			mustUninstall(t, engine, "a")
 			synctest.Wait()
 			if b := h.worker("b"); b == nil || b.seq != 1 || b.inputs["a"] != nil {
 				t.Errorf("b = %+v, want its first worker, running without a", b)

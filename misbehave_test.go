@@ -26,9 +26,7 @@ func TestStartIgnoringCancelAfterReinstall(t *testing.T) {
 			},
 		})
 		synctest.Wait()
-		if err := engine.Uninstall("a"); err != nil {
-			t.Fatalf(`Uninstall("a") = %v, want nil`, err)
-		}
+		mustUninstall(t, engine, "a")
 		mustInstall(t, engine, "a", h.manifold("a"))
 		close(proceed)
 		synctest.Wait()
@@ -59,9 +57,7 @@ func TestKillBlocks(t *testing.T) {
 		release := make(chan struct{})
 		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
 		synctest.Wait()
-		if err := engine.Uninstall("stuck"); err != nil {
-			t.Fatalf(`Uninstall("stuck") = %v, want nil`, err)
-		}
+		mustUninstall(t, engine, "stuck")
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
 		if h.worker("a") == nil {

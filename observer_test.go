@@ -100,9 +100,7 @@ func TestObserverInstallAndUninstall(t *testing.T) {
 		engine := newEngine(t, dependency.EngineConfig{Observer: events.observe})
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
-		if err := engine.Uninstall("a"); err != nil {
-			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
-		}
+		mustUninstall(t, engine, "a")
 		synctest.Wait()
 		checkEvents(t, events.take(), []wantEvent{
 			{Kind: dependency.EventInstalled, Manifold: "a"},

@@ -141,9 +141,7 @@ func TestReportLifecycle(t *testing.T) {
 		checkManifold(t, engine.Report(), "b", wantManifold{state: dependency.StateStarted, startCount: 2, started: 1020 * time.Millisecond})
 
 		// Uninstalled, a leaves the report and is missing for b.
-		if err := engine.Uninstall("a"); err != nil {
-			t.Fatalf("Uninstall(\"a\") = %v, want nil", err)
-		}
+		mustUninstall(t, engine, "a")
 		advance(10 * time.Millisecond)
 		r = engine.Report()
 		if _, ok := r.Manifolds["a"]; ok || len(r.Manifolds) != 1 {

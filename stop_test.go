@@ -243,6 +243,7 @@ func TestKillStallGivesUp(t *testing.T) {
 			t.Fatalf("a running after KillStall, want it stopped")
 		}
 		mustUninstall(t, engine, "b")
+		synctest.Wait()
 		if h.worker("b") != nil {
 			t.Errorf("b running after its Uninstall, want it stopped at once")
 		}
@@ -283,42 +284,37 @@ func TestKillStallsOnceForMany(t *testing.T) {
 }
 
 // Slow Kill calls, each quicker than KillStall, stall the queue too once
-// the worker behind them has waited KillStall for its turn.
-func TestSlowKillsStall(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := newTestEngine(t, nil)
-		for i := range 3 {
-			mustInstall(t, engine, fmt.Sprintf("slow%d", i), startWith(slowKillWorker(dependency.KillStall*6/10)))
-		}
-		mustInstall(t, engine, "healthy", h.manifold("healthy"))
-		synctest.Wait()
-		waited := killInBackground(engine)
-		checkStopsAt(t, h, "healthy", dependency.KillStall)
-		if err := <-waited; err != nil {
-			t.Errorf("Wait() = %v, want nil", err)
-		}
-	})
-}
-
-// A long queue of Kill calls that each return in less than KillSlow never
-// stalls, however long the last of them waits: the killer makes them all.
-func TestQuickKillsNeverStall(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := newTestEngine(t, nil)
-		const quick = dependency.KillSlow / 2
-		for i := range 30 {
-			mustInstall(t, engine, fmt.Sprintf("quick%02d", i), startWith(slowKillWorker(quick)))
-		}
-		mustInstall(t, engine, "healthy", h.manifold("healthy"))
-		synctest.Wait()
-		waited := killInBackground(engine)
-		checkStopsAt(t, h, "healthy", 30*quick)
-		if err := <-waited; err != nil {
-			t.Errorf("Wait() = %v, want nil", err)
-		}
-	})
+// the worker behind them has waited KillStall for its turn; a long queue of
+// calls that each return in less than KillSlow never does, however long
+// the last of them waits: the killer makes them all.
+func TestSlowKillsStallQuickOnesNever(t *testing.T) {
+	const quick = dependency.KillSlow / 2
+	for _, test := range []struct {
+		about  string
+		calls  int
+		each   time.Duration
+		stopAt time.Duration // of the healthy worker queued last
+	}{
+		{"slow", 3, dependency.KillStall * 6 / 10, dependency.KillStall},
+		{"quick", 30, quick, 30 * quick},
+	} {
+		t.Run(test.about, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness()
+				engine := newTestEngine(t, nil)
+				for i := range test.calls {
+					mustInstall(t, engine, fmt.Sprintf("%s%02d", test.about, i), startWith(slowKillWorker(test.each)))
+				}
+				mustInstall(t, engine, "healthy", h.manifold("healthy"))
+				synctest.Wait()
+				waited := killInBackground(engine)
+				checkStopsAt(t, h, "healthy", test.stopAt)
+				if err := <-waited; err != nil {
+					t.Errorf("Wait() = %v, want nil", err)
+				}
+			})
+		})
+	}
 }
 
 // The stall is judged by when the first waiting call was queued, even when

@@ -22,9 +22,7 @@ func TestUninstallRunningManifold(t *testing.T) {
 		})
 		advance(time.Second)
 		oldA := h.worker("a")
-		if err := engine.Uninstall("a"); err != nil {
-			t.Fatalf(`Uninstall("a") = %v, want nil`, err)
-		}
+		mustUninstall(t, engine, "a")
 		synctest.Wait()
 		if w := h.worker("a"); w != nil {
 			t.Errorf("worker of a after Uninstall = %v, want none", w)
@@ -71,9 +69,7 @@ func TestReinstallWhileOldWorkerStops(t *testing.T) {
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
 		oldA := h.worker("a")
-		if err := engine.Uninstall("a"); err != nil {
-			t.Fatalf(`Uninstall("a") = %v, want nil`, err)
-		}
+		mustUninstall(t, engine, "a")
 		mustInstall(t, engine, "a", h.manifold("a"))
 		advance(time.Hour)
 		if got := h.attemptCount("a"); got != 1 {

@@ -73,14 +73,12 @@ func mustInstall(t *testing.T, engine dependency.Engine, name string, m dependen
 	}
 }
 
-// mustUninstall uninstalls name or fails the test, and lets the engine
-// settle. It must be called inside a synctest bubble.
+// mustUninstall uninstalls name or fails the test.
 func mustUninstall(t *testing.T, engine dependency.Engine, name string) {
 	t.Helper()
 	if err := engine.Uninstall(name); err != nil {
 		t.Fatalf("Uninstall(%q) = %v, want nil", name, err)
 	}
-	synctest.Wait()
 }
 
 // mustInstallAll installs manifolds as one batch, or fails the test.
