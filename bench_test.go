@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -29,13 +30,17 @@ import (
 // iterations of the engine's time over the floor's, each pair measured back
 // to back, so that a burst of load from elsewhere on the machine skews one
 // pair, not the result. The Start calls are checked exactly: a wasted start
-// is a bug, not a slow run.
+// is a bug, not a slow run. Each benchmark measures in a process of its own
+// (see alone).
 //
 // Run them with: go test -run '^$' -bench . -benchtime 3x
 
 // BenchmarkWide installs n independent manifolds as one batch, runs them
 // until they all run, then stops the engine.
 func BenchmarkWide(b *testing.B) {
+	if !alone(b) {
+		return
+	}
 	const n = 10_000
 	manifolds, counter := benchManifolds(n, func(int) []string { return nil })
 	benchLife(b, n, n, func() (time.Duration, int) {
@@ -55,6 +60,9 @@ func BenchmarkChain(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			if n > 10_000 && testing.Short() {
 				b.Skip("the 100,000 chain is slow; skipped with -short")
+			}
+			if !alone(b) {
+				return
 			}
 			benchChain(b, n)
 		})
@@ -85,6 +93,9 @@ func benchChain(b *testing.B, n int) {
 // BenchmarkChainSeq installs the chain one Install call at a time, root
 // first, runs it until every manifold runs, then stops the engine.
 func BenchmarkChainSeq(b *testing.B) {
+	if !alone(b) {
+		return
+	}
 	const n = 10_000
 	manifolds, counter := benchManifolds(n, chainInputs)
 	benchLife(b, n, n, func() (time.Duration, int) {
@@ -103,6 +114,9 @@ func BenchmarkChainSeq(b *testing.B) {
 // no error delay) and measures until the root and every dependent run
 // again: n+1 Start calls. Its floor is n+1 workers.
 func BenchmarkFanout(b *testing.B) {
+	if !alone(b) {
+		return
+	}
 	const n = 10_000
 	quietLogs(b)
 	benchLife(b, n, n+1, func() (time.Duration, int) {
@@ -113,6 +127,9 @@ func BenchmarkFanout(b *testing.B) {
 // BenchmarkEngines runs n engines, each installing a chain of three
 // manifolds as one batch, until every manifold runs, then stops them all.
 func BenchmarkEngines(b *testing.B) {
+	if !alone(b) {
+		return
+	}
 	const n = 1_000
 	manifolds, counter := benchManifolds(3, chainInputs)
 	benchLife(b, 3*n, 3*n, func() (time.Duration, int) {
@@ -142,11 +159,12 @@ func BenchmarkEngines(b *testing.B) {
 
 // BenchmarkMemory runs n independent manifolds and measures what each idle
 // running manifold holds, bytes of heap and stack and goroutines, against n
-// workers of the floor. Both sides' goroutines start on 2 KiB stacks: see
-// rerunWithFixedStacks.
+// workers of the floor. Both sides' goroutines start on 2 KiB stacks: by
+// default the runtime starts them on stacks the size of the average its
+// last collection saw in use, and in one process the ratio moved between
+// 0.72x and 1.15x with what had run before it.
 func BenchmarkMemory(b *testing.B) {
-	if !slices.Contains(strings.Split(os.Getenv("GODEBUG"), ","), fixedStacks) {
-		rerunWithFixedStacks(b)
+	if !alone(b, fixedStacks) {
 		return
 	}
 	const n = 10_000
@@ -197,20 +215,28 @@ func BenchmarkMemory(b *testing.B) {
 // goroutine on a 2 KiB stack.
 const fixedStacks = "adaptivestackstart=0"
 
-// rerunWithFixedStacks runs b again, in a child process of the test binary
-// with fixedStacks set, and reports the child's metrics as b's. By default
-// the runtime starts new goroutines on stacks the size of the average its
-// last collection saw in use, so whatever ran before, down to which side
-// was measured last, would decide how large both sides' stacks are: the
-// ratio to the floor moved between 0.72x and 1.15x with what had run
-// before it. The setting is read only when a process starts.
-func rerunWithFixedStacks(b *testing.B) {
-	godebug := fixedStacks
-	if env := os.Getenv("GODEBUG"); env != "" {
-		godebug = env + "," + fixedStacks
+// aloneEnv marks the child process in which a benchmark measures.
+const aloneEnv = "DEPENDENCY_BENCH_ALONE"
+
+// alone reports whether b runs in a process of its own. If not, it runs b
+// again in one, a child of the test binary with the godebug settings added
+// to its GODEBUG, reports the child's metrics as b's, and returns false.
+//
+// A benchmark measured after another pays for what that one left behind:
+// the runtime keeps every goroutine that ever ran on a list that each
+// garbage collection walks, and after the 100,000 chain the floor of 3,000
+// workers took half as long again as in a fresh process. Alone, no
+// benchmark's result depends on which ran before it.
+func alone(b *testing.B, godebug ...string) bool {
+	if os.Getenv(aloneEnv) != "" {
+		return true
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^"+b.Name()+"$", fmt.Sprintf("-test.benchtime=%dx", b.N))
-	cmd.Env = append(os.Environ(), "GODEBUG="+godebug)
+	if env := os.Getenv("GODEBUG"); env != "" {
+		godebug = append([]string{env}, godebug...)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench="+benchPattern(b.Name()), fmt.Sprintf("-test.benchtime=%dx", b.N))
+	cmd.Env = append(os.Environ(), aloneEnv+"=1", "GODEBUG="+strings.Join(godebug, ","),
+		fmt.Sprintf("GOMAXPROCS=%d", runtime.GOMAXPROCS(0)))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("%v running %v:\n%s", err, cmd.Args, out)
@@ -222,6 +248,17 @@ func rerunWithFixedStacks(b *testing.B) {
 	for unit, value := range metrics {
 		b.ReportMetric(value, unit)
 	}
+	return false
+}
+
+// benchPattern returns the -test.bench pattern that matches exactly the
+// benchmark named name.
+func benchPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, part := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(part) + "$"
+	}
+	return strings.Join(parts, "/")
 }
 
 // benchMetrics returns the metrics, by unit, of benchmark name's result
