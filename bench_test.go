@@ -224,9 +224,9 @@ const aloneEnv = "DEPENDENCY_BENCH_ALONE"
 //
 // A benchmark measured after another inherits the runtime's state from it:
 // once 100,000 goroutines had run and ended, the floor of 3,000 workers
-// took half as long again as in a fresh process, with the garbage
-// collector on or off, and the engines benchmark went from 8-14x its floor
-// to 4x. Alone, no benchmark's result depends on which ran before it.
+// took typically half as long again as in a fresh process, with the
+// garbage collector on or off, and the engines benchmark went from 7-14x
+// its floor to 3-4x. Alone, no benchmark's result depends on which ran before it.
 func alone(b *testing.B, godebug ...string) bool {
 	if os.Getenv(aloneEnv) != "" {
 		return true
