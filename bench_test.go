@@ -2,13 +2,9 @@ package dependency_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"regexp"
+	"path"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,15 +26,15 @@ import (
 // iterations of the engine's time over the floor's, each pair measured back
 // to back, so that a burst of load from elsewhere on the machine skews one
 // pair, not the result. The Start calls are checked exactly: a wasted start
-// is a bug, not a slow run. Each benchmark measures in a process of its own
-// (see alone).
+// is a bug, not a slow run.
 //
+// Each measures in a child process of its own (see bench_child_test.go).
 // Run them with: go test -run '^$' -bench . -benchtime 3x
 
 // BenchmarkWide installs n independent manifolds as one batch, runs them
 // until they all run, then stops the engine.
 func BenchmarkWide(b *testing.B) {
-	if !alone(b) {
+	if !measureHere(b) {
 		return
 	}
 	const n = 10_000
@@ -53,47 +49,51 @@ func BenchmarkWide(b *testing.B) {
 // BenchmarkChain installs a chain of n manifolds, each needing the previous
 // one, as one batch (a map, so in no particular order), runs it until every
 // manifold runs, then stops the engine. The 100,000 chain also reports its
-// time against the 10,000 chain's, measured in the same iterations
-// ("x-chain10k"): linear scaling is 10.
+// time against the 10,000 chain's ("x-chain10k": linear scaling is 10).
 func BenchmarkChain(b *testing.B) {
-	for _, n := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			if n > 10_000 && testing.Short() {
+	const small = 10_000
+	for _, n := range []int{small, 100_000} {
+		b.Run(chainName(n), func(b *testing.B) {
+			if n > small && testing.Short() {
 				b.Skip("the 100,000 chain is slow; skipped with -short")
 			}
-			if !alone(b) {
+			if !measureHere(b) {
+				if n > small {
+					b.ReportMetric(chainScaling(b, n, small), "x-chain10k")
+				}
 				return
 			}
-			benchChain(b, n)
+			manifolds, counter := benchManifolds(n, chainInputs)
+			benchLife(b, n, n, func() (time.Duration, int) {
+				return timeEngine(b, counter, n, func(engine dependency.Engine) error {
+					return dependency.Install(engine, manifolds)
+				})
+			})
 		})
 	}
 }
 
-func benchChain(b *testing.B, n int) {
-	manifolds, counter := benchManifolds(n, chainInputs)
-	small, smallCounter := benchManifolds(10_000, chainInputs)
-	var toSmall []float64
-	benchLife(b, n, n, func() (time.Duration, int) {
-		elapsed, starts := timeEngine(b, counter, n, func(engine dependency.Engine) error {
-			return dependency.Install(engine, manifolds)
-		})
-		if n > 10_000 {
-			smallElapsed, _ := timeEngine(b, smallCounter, 10_000, func(engine dependency.Engine) error {
-				return dependency.Install(engine, small)
-			})
-			toSmall = append(toSmall, float64(elapsed)/float64(smallElapsed))
-		}
-		return elapsed, starts
-	})
-	if len(toSmall) > 0 {
-		b.ReportMetric(median(toSmall), "x-chain10k")
+func chainName(n int) string { return fmt.Sprintf("N=%d", n) }
+
+// chainScaling returns the time of the chain of n against the time of the
+// small chain: the median over b.N pairs, each chain measured once in a
+// fresh process, the two in turn. In one process, the small chain measured
+// after the long one was quicker than alone.
+func chainScaling(b *testing.B, n, small int) float64 {
+	parent := path.Dir(b.Name())
+	var ratios []float64
+	for range b.N {
+		smallTime := measureInChild(b, parent+"/"+chainName(small), 1)["ns/manifold"] * float64(small)
+		longTime := measureInChild(b, b.Name(), 1)["ns/manifold"] * float64(n)
+		ratios = append(ratios, longTime/smallTime)
 	}
+	return median(ratios)
 }
 
 // BenchmarkChainSeq installs the chain one Install call at a time, root
 // first, runs it until every manifold runs, then stops the engine.
 func BenchmarkChainSeq(b *testing.B) {
-	if !alone(b) {
+	if !measureHere(b) {
 		return
 	}
 	const n = 10_000
@@ -114,7 +114,7 @@ func BenchmarkChainSeq(b *testing.B) {
 // no error delay) and measures until the root and every dependent run
 // again: n+1 Start calls. Its floor is n+1 workers.
 func BenchmarkFanout(b *testing.B) {
-	if !alone(b) {
+	if !measureHere(b) {
 		return
 	}
 	const n = 10_000
@@ -127,7 +127,7 @@ func BenchmarkFanout(b *testing.B) {
 // BenchmarkEngines runs n engines, each installing a chain of three
 // manifolds as one batch, until every manifold runs, then stops them all.
 func BenchmarkEngines(b *testing.B) {
-	if !alone(b) {
+	if !measureHere(b) {
 		return
 	}
 	const n = 1_000
@@ -159,12 +159,10 @@ func BenchmarkEngines(b *testing.B) {
 
 // BenchmarkMemory runs n independent manifolds and measures what each idle
 // running manifold holds, bytes of heap and stack and goroutines, against n
-// workers of the floor. Both sides' goroutines start on 2 KiB stacks: by
-// default the runtime starts them on stacks the size of the average its
-// last collection saw in use, and in one process the ratio moved between
-// 0.72x and 1.15x with what had run before it.
+// workers of the floor. Its child sets fixedStacks, so that both sides'
+// goroutines start on stacks of the same size whatever ran before.
 func BenchmarkMemory(b *testing.B) {
-	if !alone(b, fixedStacks) {
+	if !measureHere(b, fixedStacks) {
 		return
 	}
 	const n = 10_000
@@ -209,77 +207,6 @@ func BenchmarkMemory(b *testing.B) {
 	b.ReportMetric(engineBytes/floorBytes, "x-floor-bytes")
 	b.ReportMetric(engineGoroutines/floorGoroutines, "x-floor-goroutines")
 	b.ReportMetric(float64(n), "starts")
-}
-
-// fixedStacks is the GODEBUG setting that makes the runtime start every
-// goroutine on a 2 KiB stack.
-const fixedStacks = "adaptivestackstart=0"
-
-// aloneEnv marks the child process in which a benchmark measures.
-const aloneEnv = "DEPENDENCY_BENCH_ALONE"
-
-// alone reports whether b runs in a process of its own. If not, it runs b
-// again in one, a child of the test binary with the godebug settings added
-// to its GODEBUG, reports the child's metrics as b's, and returns false.
-//
-// A benchmark measured after another inherits the runtime's state from it:
-// once 100,000 goroutines had run and ended, the floor of 3,000 workers
-// took typically half as long again as in a fresh process, with the
-// garbage collector on or off, and the engines benchmark went from 7-14x
-// its floor to 3-4x. Alone, no benchmark's result depends on which ran before it.
-func alone(b *testing.B, godebug ...string) bool {
-	if os.Getenv(aloneEnv) != "" {
-		return true
-	}
-	if env := os.Getenv("GODEBUG"); env != "" {
-		godebug = append([]string{env}, godebug...)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench="+benchPattern(b.Name()), fmt.Sprintf("-test.benchtime=%dx", b.N))
-	cmd.Env = append(os.Environ(), aloneEnv+"=1", "GODEBUG="+strings.Join(godebug, ","),
-		fmt.Sprintf("GOMAXPROCS=%d", runtime.GOMAXPROCS(0)))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		b.Fatalf("%v running %v:\n%s", err, cmd.Args, out)
-	}
-	metrics, ok := benchMetrics(out, b.Name())
-	if !ok {
-		b.Fatalf("no result for %s in:\n%s", b.Name(), out)
-	}
-	for unit, value := range metrics {
-		b.ReportMetric(value, unit)
-	}
-	return false
-}
-
-// benchPattern returns the -test.bench pattern that matches exactly the
-// benchmark named name.
-func benchPattern(name string) string {
-	parts := strings.Split(name, "/")
-	for i, part := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(part) + "$"
-	}
-	return strings.Join(parts, "/")
-}
-
-// benchMetrics returns the metrics, by unit, of benchmark name's result
-// line in out, leaving out ns/op, which measures the child's run alone.
-func benchMetrics(out []byte, name string) (map[string]float64, bool) {
-	for line := range strings.Lines(string(out)) {
-		fields := strings.Fields(line)
-		if len(fields) < 2 || (fields[0] != name && !strings.HasPrefix(fields[0], name+"-")) {
-			continue
-		}
-		metrics := make(map[string]float64)
-		for i := 2; i+1 < len(fields); i += 2 {
-			value, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil || fields[i+1] == "ns/op" {
-				continue
-			}
-			metrics[fields[i+1]] = value
-		}
-		return metrics, true
-	}
-	return nil, false
 }
 
 // benchLife runs b.N iterations of the engine's workload, each followed by
