@@ -17,7 +17,8 @@ import (
 // process that runs them all: a benchmark measured after another inherits
 // the runtime's state from it (README.md, under Performance, gives what
 // that changed). To measure in the process itself, to profile one
-// benchmark say, set childEnv:
+// benchmark say, set childEnv (and, for BenchmarkMemory, GODEBUG to
+// fixedStacks, which its child would have set):
 //
 //	DEPENDENCY_BENCH_CHILD=1 go test -run '^$' -bench Engines -cpuprofile cpu.out .
 
@@ -62,14 +63,14 @@ func measureInChild(b *testing.B, name string, iterations int, godebug ...string
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr // apart, so that no log line can split a result line
 	out, err := cmd.Output()
+	var results map[string]float64
 	if err == nil {
-		var results map[string]float64
-		if results, err = benchResults(out, name); err == nil {
-			return results
-		}
+		results, err = benchResults(out, name)
 	}
-	b.Fatalf("running %v: %v\n%s%s", cmd.Args, err, out, stderr.Bytes())
-	return nil
+	if err != nil {
+		b.Fatalf("running %v: %v\n%s%s", cmd.Args, err, out, stderr.Bytes())
+	}
+	return results
 }
 
 // reportAll reports results as b's. The child's ns/op (and B/op and
