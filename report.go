@@ -41,7 +41,9 @@ type ManifoldReport struct {
 	StartCount int            // successful starts so far
 	Started    time.Time      // last successful start; zero if none
 	Err        error          // last error from its start or worker; nil once it runs again
+	Due        time.Time      // when a start waiting out a delay may launch; zero if none waits
 	Worker     map[string]any // the worker's own report, when it implements Reporter
+	Engine     *Report        // the worker's report when it is itself an Engine; nil otherwise
 }
 
 // EventKind says what happened to a manifold.
@@ -79,6 +81,7 @@ type Event struct {
 type reportReply struct {
 	report    Report
 	reporters map[string]Reporter
+	engines   map[string]Engine // workers that are engines themselves
 }
 
 // report describes the engine now. It must only be called from the loop
@@ -88,17 +91,20 @@ func (e *engine) report() reportReply {
 	if e.dying {
 		r.State = StateStopping
 	}
-	reporters := make(map[string]Reporter)
+	reply := reportReply{report: r, reporters: make(map[string]Reporter), engines: make(map[string]Engine)}
 	for name, n := range e.nodes {
 		if !n.installed {
 			continue
 		}
 		r.Manifolds[name] = n.report()
-		if reporter, ok := n.worker.(Reporter); ok {
-			reporters[name] = reporter
+		switch worker := n.worker.(type) {
+		case Reporter:
+			reply.reporters[name] = worker
+		case Engine:
+			reply.engines[name] = worker
 		}
 	}
-	return reportReply{r, reporters}
+	return reply
 }
 
 // clone returns a copy of r that shares no map or slice with it. Worker
@@ -122,6 +128,9 @@ func (n *node) report() ManifoldReport {
 		Started:    n.startedAt,
 		Err:        n.err,
 	}
+	if n.state == scheduled || n.state == waiting {
+		r.Due = n.due
+	}
 	for _, input := range n.inputs {
 		if !input.installed || input.state != running {
 			r.Missing = append(r.Missing, input.name)
@@ -142,12 +151,18 @@ func (n *node) publicState() State {
 	return StateStarting
 }
 
-// withWorkerReports asks each reporter for its own report, on the caller's
-// goroutine, and returns the report with them.
+// withWorkerReports asks each reporter and each nested engine for its own
+// report, on the caller's goroutine, and returns the report with them.
 func (reply reportReply) withWorkerReports() Report {
 	for name, reporter := range reply.reporters {
 		m := reply.report.Manifolds[name]
 		m.Worker = workerReport(reporter)
+		reply.report.Manifolds[name] = m
+	}
+	for name, engine := range reply.engines {
+		m := reply.report.Manifolds[name]
+		nested := engine.Report()
+		m.Engine = &nested
 		reply.report.Manifolds[name] = m
 	}
 	return reply.report

@@ -82,7 +82,9 @@ type manifoldReportJSON struct {
 	StartCount int            `json:"start_count"`
 	Started    time.Time      `json:"started,omitzero"`
 	Err        string         `json:"error,omitempty"`
+	Due        time.Time      `json:"due,omitzero"`
 	Worker     map[string]any `json:"worker,omitempty"`
+	Engine     *Report        `json:"engine,omitempty"`
 }
 
 func (m ManifoldReport) toJSON() manifoldReportJSON {
@@ -93,7 +95,9 @@ func (m ManifoldReport) toJSON() manifoldReportJSON {
 		StartCount: m.StartCount,
 		Started:    m.Started,
 		Err:        errorText(m.Err),
+		Due:        m.Due,
 		Worker:     m.Worker,
+		Engine:     m.Engine,
 	}
 }
 
@@ -130,7 +134,9 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 		StartCount: j.StartCount,
 		Started:    j.Started,
 		Err:        textError(j.Err),
+		Due:        j.Due,
 		Worker:     j.Worker,
+		Engine:     j.Engine,
 	}
 	return nil
 }

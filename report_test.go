@@ -435,3 +435,59 @@ func holdStop(m dependency.Manifold, release <-chan struct{}) dependency.Manifol
 	}
 	return m
 }
+
+// A manifold waiting out a delay reports when its start is due; one that
+// runs or has stopped reports no due time.
+func TestReportDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		h.failStart("auth", alwaysFail)
+		engine := stopOnCleanup(t, dependency.NewEngine(nil, time.Minute, 0))
+		mustInstall(t, engine, "auth", h.manifold("auth"))
+		mustInstall(t, engine, "api", h.manifold("api"))
+		failedAt := time.Now()
+		synctest.Wait()
+		r := engine.Report()
+		if got, want := r.Manifolds["auth"].Due, failedAt.Add(time.Minute); !got.Equal(want) {
+			t.Errorf(`Report().Manifolds["auth"].Due = %v, want %v`, got, want)
+		}
+		if got := r.Manifolds["api"].Due; !got.IsZero() {
+			t.Errorf(`Report().Manifolds["api"].Due = %v, want zero`, got)
+		}
+	})
+}
+
+// A manifold whose worker is itself an engine carries that engine's report.
+func TestReportNestedEngine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		inner := dependency.NewEngine(nil, 0, 0)
+		mustInstall(t, inner, "leaf", h.manifold("leaf"))
+		outer := stopOnCleanup(t, dependency.NewEngine(nil, 0, 0))
+		mustInstall(t, outer, "nested", startWith(inner))
+		mustInstall(t, outer, "plain", h.manifold("plain"))
+		synctest.Wait()
+		r := outer.Report()
+		nested := r.Manifolds["nested"].Engine
+		if nested == nil {
+			t.Fatalf(`Report().Manifolds["nested"].Engine = nil, want the inner engine's report`)
+		}
+		if got := nested.Manifolds["leaf"].State; got != dependency.StateStarted {
+			t.Errorf(`nested report: "leaf" is %v, want started`, got)
+		}
+		if r.Manifolds["plain"].Engine != nil {
+			t.Errorf(`Report().Manifolds["plain"].Engine is set, want nil for a worker that is no engine`)
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("json.Marshal(report) = %v", err)
+		}
+		var back dependency.Report
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatalf("json.Unmarshal(report) = %v", err)
+		}
+		if e := back.Manifolds["nested"].Engine; e == nil || e.Manifolds["leaf"].State != dependency.StateStarted {
+			t.Errorf("report after a JSON round trip lost the nested engine's manifolds: %s", data)
+		}
+	})
+}
