@@ -389,13 +389,9 @@ func (c *chaos) installCycle() {
 func (c *chaos) check() {
 	c.t.Helper()
 	report := c.engine.Report()
-	reportsDue := dependency.CheckReportsDue(c.engine)
 	c.mu.Lock()
 	problems := slices.Clone(c.problems)
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if reportsDue != nil && !errors.Is(reportsDue, dependency.ErrShuttingDown) {
-		add("%v", reportsDue)
-	}
 	installed := 0
 	for _, s := range c.specs {
 		r := c.records[s.name]

@@ -2,8 +2,6 @@ package dependency
 
 import (
 	"context"
-	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -39,7 +37,8 @@ func New(config EngineConfig) (Engine, error) {
 	e := &engine{
 		config:  config,
 		tickets: make(chan ticket),
-		inbox:   runInbox{bell: make(chan struct{}, 1)},
+		started: make(chan startedTicket),
+		stopped: make(chan stoppedTicket),
 	}
 	e.tomb.Go(e.loop)
 	return e, nil
@@ -51,12 +50,12 @@ type engine struct {
 	config EngineConfig
 	tomb   tomb.Tomb
 
-	tickets chan ticket // what Install, Uninstall and Report ask
-	inbox   runInbox    // what start goroutines tell the loop
-	kills   killQueue   // the workers to kill, for the killer goroutine
+	tickets chan ticket        // what Install, Uninstall and Report ask
+	started chan startedTicket // from start goroutines
+	stopped chan stoppedTicket // from start goroutines, once each
 
-	// goroutines counts every goroutine the engine starts, so that Wait
-	// returns only after they have finished.
+	// goroutines counts every goroutine the engine starts besides the
+	// loop, so that Wait returns only after they have finished.
 	goroutines sync.WaitGroup
 
 	// final is the report of the stopped engine, built by finalReport.
@@ -64,49 +63,14 @@ type engine struct {
 	finalOnce sync.Once
 
 	// Owned by loop: read and written only on the loop goroutine.
-	nodes       map[string]*node // installed manifolds and names still referred to; nil until an install
-	first, last *node            // the same nodes, linked in the order made; see shutDown
-	timers      timerQueue       // delayed starts
-	live        int              // start goroutines that have not reported their stop
-	reportsDue  int              // starts in flight and stops asked for: messages on their way
-	launched    bool             // a start goroutine began in this turn of the loop
-	dying       bool             // no new starts; the loop ends when live is 0
-	worst       error            // the fatal error Wait will return
-	internal    error            // the engine's own failure, kept apart from worst
-	stopDue     <-chan time.Time // fires StopTimeout after dying began
-	toKill      []Worker         // Kill calls asked for in this turn of the loop
-	killCheck   <-chan time.Time // fires when the kill queue may have stalled; nil when no check is due
+	nodes    map[string]*node // installed manifolds and names still referred to
+	timers   timerQueue       // delayed starts
+	live     int              // start goroutines that have not sent their stoppedTicket
+	dying    bool             // no new starts; the loop ends when live is 0
+	worst    error            // the fatal error Wait will return
+	internal error            // the engine's own failure, kept apart from worst
+	stopDue  <-chan time.Time // fires StopTimeout after dying began
 }
-
-// ticket is a request of a public method to the loop. Its handle runs on
-// the loop goroutine and always sends the reply. One channel carries every
-// kind, so that the loop waits on few channels: fewer to lock on each wait,
-// and fewer parked waiters held by each idle engine.
-type ticket interface {
-	handle(e *engine)
-}
-
-// installTicket asks the loop to install a batch, already validated one by
-// one, in any order.
-type installTicket struct {
-	batch []namedManifold
-	reply chan error
-}
-
-// uninstallTicket asks the loop to remove a manifold.
-type uninstallTicket struct {
-	name  string
-	reply chan error
-}
-
-// reportTicket asks the loop for a report.
-type reportTicket struct {
-	reply chan reportReply
-}
-
-func (t installTicket) handle(e *engine)   { t.reply <- e.gotInstall(t.batch) }
-func (t uninstallTicket) handle(e *engine) { t.reply <- e.gotUninstall(t.name) }
-func (t reportTicket) handle(e *engine)    { t.reply <- e.report() }
 
 // Kill is part of the Worker interface. It never blocks.
 func (e *engine) Kill() {
@@ -127,9 +91,8 @@ func (e *engine) Install(name string, manifold Manifold) error {
 	return e.sendInstall([]namedManifold{{name, manifold}})
 }
 
-// installBatch installs every manifold or none, in dependency order. A bad
-// batch is checked again in name order, so that which error it returns
-// does not depend on map order; a good one is never sorted.
+// installBatch installs every manifold or none, in dependency order. Of a
+// batch with invalid members, it names the first in name order.
 func (e *engine) installBatch(manifolds Manifolds) error {
 	batch := make([]namedManifold, 0, len(manifolds))
 	for name, m := range manifolds {
@@ -155,17 +118,6 @@ func (e *engine) Uninstall(name string) error {
 	return e.request(uninstallTicket{name, reply}, reply)
 }
 
-// request sends t, whose handler answers on reply, and returns the answer;
-// once the engine is shutting down it returns ErrShuttingDown instead.
-func (e *engine) request(t ticket, reply <-chan error) error {
-	select {
-	case e.tickets <- t:
-		return <-reply // the loop always replies
-	case <-e.tomb.Dying():
-		return errors.Trace(ErrShuttingDown)
-	}
-}
-
 // Report is part of the Engine interface.
 func (e *engine) Report() Report {
 	reply := make(chan reportReply, 1)
@@ -177,20 +129,12 @@ func (e *engine) Report() Report {
 	}
 }
 
-// loop serves the tickets until the engine has stopped and every worker has
-// reported its stop.
+// loop serves the tickets until the engine has stopped and every start
+// goroutine has sent its stoppedTicket.
 func (e *engine) loop() error {
-	defer e.abandonRunMessages()
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
-		if e.launched {
-			// Let the new start goroutines run before the loop waits: a
-			// start that returns at once then reports while the loop is
-			// still awake, and its message needs no wake-up.
-			e.launched = false
-			runtime.Gosched()
-		}
 		timer = e.timers.arm(timer)
 		select {
 		case <-dying:
@@ -198,51 +142,47 @@ func (e *engine) loop() error {
 			e.shutDown()
 		case t := <-e.tickets:
 			t.handle(e)
-		case <-e.inbox.bell:
-			if e.reportsDue > 1 {
-				// More messages are on their way: let their goroutines
-				// run first, and take them together. Woken by each in
-				// turn, the loop would spend more on waking than on them.
-				runtime.Gosched()
-			}
-			e.gotRunMessages(e.inbox.take())
+		case t := <-e.started:
+			e.gotStarted(t)
+		case t := <-e.stopped:
+			e.gotStopped(t)
 		case <-e.timers.fired(timer):
 			e.gotTimer()
-		case <-e.killCheck:
-			e.gotKillCheck()
 		case <-e.stopDue:
 			return e.finish(e.stopTimedOut())
 		}
-		e.handOverKills()
 	}
 	return e.finish(e.waitGoroutines())
+}
+
+// shuttingDown reports whether the engine has begun to stop, also when Kill
+// was called and the loop has yet to see it. It must only be called from
+// the loop goroutine.
+func (e *engine) shuttingDown() bool {
+	return e.dying || e.tomb.Err() != tomb.ErrStillAlive
 }
 
 // gotInstall installs the batch, or nothing if any member cannot be
 // installed. It must only be called from the loop goroutine.
 func (e *engine) gotInstall(batch []namedManifold) error {
-	if e.dying {
+	if e.shuttingDown() {
 		return errors.Trace(ErrShuttingDown)
 	}
-	order, err := e.planInstall(batch, false)
+	order, err := e.planInstall(batch)
 	if err != nil {
-		// Plan again in name order, so that the error names what it would
-		// name whatever order the maps gave this batch and earlier ones.
-		slices.SortFunc(batch, byName)
-		_, err = e.planInstall(batch, true)
 		return err
 	}
-	if len(e.nodes) == 0 {
+	if e.nodes == nil {
 		// Often the first batch holds every manifold: make room for it at
-		// once rather than growing the map, and rehashing it, step by step.
+		// once rather than growing the map step by step.
 		e.nodes = make(map[string]*node, len(batch))
 	}
 	nodes := make([]*node, len(order))
-	for i, member := range order {
-		nodes[i] = e.add(batch[member].name, batch[member].manifold)
+	for i, nm := range order {
+		nodes[i] = e.add(nm.name, nm.manifold)
 	}
 	for _, n := range nodes {
-		e.requestStart(n, 0, false)
+		e.requestStart(n, 0, pendingBounce)
 	}
 	return nil
 }
@@ -250,56 +190,37 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 // gotUninstall removes the named manifold. It must only be called from the
 // loop goroutine.
 func (e *engine) gotUninstall(name string) error {
-	if e.dying {
+	if e.shuttingDown() {
 		return errors.Trace(ErrShuttingDown)
 	}
 	n := e.nodes[name]
-	if n == nil || !n.installed {
+	if n == nil || n.manifold == nil {
 		return failure(ErrNotInstalled, "%q manifold not installed", name)
 	}
 	e.remove(n)
 	return nil
 }
 
-// gotRunMessages handles the messages of start goroutines, in order. It must
+// gotStarted makes the worker current and bounces the dependents; a worker
+// whose stop was asked for while it started is killed at once. It must
 // only be called from the loop goroutine.
-func (e *engine) gotRunMessages(first *runMessage) {
-	for r := first; r != nil; {
-		next := r.next
-		r.next = nil // a message a worker keeps alive keeps no others
-		if r.stopped() {
-			e.gotStopped(r.node, r.err)
-		} else {
-			e.gotStarted(r.node, r.worker)
-		}
-		r = next
-	}
-}
-
-// gotStarted makes the worker current and bounces the dependents, unless
-// the worker must stop at once. It must only be called from the loop
-// goroutine.
-func (e *engine) gotStarted(n *node, worker Worker) {
-	if n.state != starting {
+func (e *engine) gotStarted(t startedTicket) {
+	n := t.node
+	if n.state != starting && n.state != stopping {
 		e.failInternal("%q manifold started a worker while %v", n.name, n.state)
-		e.kill(worker)
+		e.kill(t.worker)
 		return
 	}
-	n.state = running
-	n.worker = worker
-	e.reportsDue--
-	if !n.stale {
-		n.startCount++
-		n.startedAt = time.Now()
-		n.err = nil
+	n.worker = t.worker
+	if t.gen == n.gen {
+		n.history.started(time.Now())
 	}
 	e.observe(Event{Kind: EventStarted, Manifold: n.name})
-	if e.dying || n.stopping {
-		n.stopping = true
-		e.reportsDue++
-		e.kill(n.worker)
+	if n.state == stopping {
+		e.kill(t.worker)
 		return
 	}
+	e.enter(n, running)
 	e.debugf("%q manifold worker started", n.name)
 	e.bounceDependents(n)
 	e.unblockDependents(n) // those whose bounce left their start due now
@@ -307,19 +228,17 @@ func (e *engine) gotStarted(n *node, worker Worker) {
 
 // gotStopped applies the restart rules to a stopped worker or failed start.
 // It must only be called from the loop goroutine.
-func (e *engine) gotStopped(n *node, err error) {
-	e.live-- // every start goroutine reports its stop exactly once
-	if n.state != starting && n.state != running {
+func (e *engine) gotStopped(t stoppedTicket) {
+	e.live-- // every start goroutine sends its stoppedTicket exactly once
+	n, err := t.node, t.err
+	if n.state != starting && n.state != running && n.state != stopping {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
 	}
-	ran, stoppedByEngine, stale := n.state == running, n.stopping, n.stale
-	if !ran || stoppedByEngine {
-		e.reportsDue--
-	}
-	n.setIdle()
-	if err != nil && !stale && !stoppedByEngine {
-		n.err = err // an error of a worker the engine stopped says nothing
+	ran, stoppedByEngine := n.worker != nil, n.state == stopping
+	e.enter(n, idle)
+	if err != nil && t.gen == n.gen && !stoppedByEngine {
+		n.history.err = err // an error of a worker the engine stopped says nothing
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
 	if e.config.isFatal(err) {
@@ -329,12 +248,12 @@ func (e *engine) gotStopped(n *node, err error) {
 	switch {
 	case e.dying:
 		return
-	case !n.installed:
+	case n.manifold == nil:
 		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
 		return
 	case stoppedByEngine:
-		n.failures = 0 // not a failure, whatever err is
-		e.requestStart(n, e.config.bounceDelay(), false)
+		n.history.failures = 0 // not a failure, whatever err is
+		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
 	case errors.Is(err, ErrUninstall):
 		e.remove(n)
 		return
@@ -353,14 +272,14 @@ func (e *engine) gotResult(n *node, err error, ran bool) {
 	switch {
 	case err == nil:
 		e.config.Logger.Debugf("%q manifold worker completed", n.name)
-		n.failures = 0
+		n.history.failures = 0
 	case errors.Is(err, ErrMissing):
 		e.config.Logger.Debugf("%q manifold missing a dependency: %v", n.name, err)
-		n.failures = 0
+		n.history.failures = 0
 	case errors.Is(err, ErrBounce):
 		e.config.Logger.Debugf("%q manifold asked to restart: %v", n.name, err)
-		n.failures = 0
-		e.requestStart(n, e.config.bounceDelay(), false)
+		n.history.failures = 0
+		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
 	default:
 		e.gotFailure(n, err, ran)
 	}
@@ -370,24 +289,24 @@ func (e *engine) gotResult(n *node, err error, ran bool) {
 // often, and otherwise schedules its restart. It must only be called from
 // the loop goroutine.
 func (e *engine) gotFailure(n *node, err error, ran bool) {
-	now := time.Now()
-	if ran && e.config.BackoffResetTime > 0 && now.Sub(n.startedAt) >= e.config.BackoffResetTime {
-		n.failures = 0
+	now, h := time.Now(), &n.history
+	if ran && e.config.BackoffResetTime > 0 && now.Sub(h.startedAt) >= e.config.BackoffResetTime {
+		h.failures = 0
 	}
-	n.failures++
+	h.failures++
 	if ran {
 		e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
 	} else {
 		e.config.Logger.Errorf("%q manifold start failed: %v", n.name, err)
 	}
-	if n.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
+	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
 		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
 			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err)
 		e.config.Logger.Errorf("stopping the engine: %v", tooMany)
 		e.stop(tooMany)
 		return
 	}
-	e.requestStart(n, e.config.errorDelay(n.failures), true)
+	e.requestStart(n, e.config.errorDelay(h.failures), pendingError)
 }
 
 // gotTimer launches the starts whose delay has passed. All of them are due
@@ -397,77 +316,70 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 func (e *engine) gotTimer() {
 	due := e.timers.due(time.Now())
 	for _, n := range due {
-		n.state = waiting
+		e.enter(n, heldBack)
 	}
 	for _, n := range due {
 		e.tryLaunch(n)
 	}
 }
 
-// requestStart asks for n's worker to start after delay. A pending start
-// keeps the later of its own due time and the new one; a starting or running
-// worker is left alone: it restarts when it stops. It must only be called
-// from the loop goroutine.
-func (e *engine) requestStart(n *node, delay time.Duration, afterError bool) {
-	if e.dying || !n.installed {
+// requestStart asks for n's worker to start after delay, waiting in the
+// pending state given (pendingBounce or pendingError). A pending start
+// keeps the later of its own due time and the new one; a start in flight
+// or a worker is left alone: it restarts when it stops, by the rules. It
+// must only be called from the loop goroutine.
+func (e *engine) requestStart(n *node, delay time.Duration, pending nodeState) {
+	if e.dying || n.manifold == nil {
 		return
 	}
 	due := time.Now().Add(delay)
 	switch n.state {
-	case starting, running:
+	case starting, running, stopping:
 		return
-	case scheduled, waiting:
+	case pendingBounce, pendingError, heldBack:
 		if !due.After(n.due) {
 			return
 		}
 	}
-	n.due, n.afterError = due, afterError
+	n.due = due
 	e.observe(Event{Kind: EventScheduled, Manifold: n.name, Delay: delay})
 	if delay > 0 {
-		n.state = scheduled
+		e.enter(n, pending)
 		e.timers.push(n)
 		return
 	}
-	n.state = waiting
+	e.enter(n, heldBack)
 	e.tryLaunch(n)
 }
 
-// tryLaunch starts n's worker now, unless an input is about to start and
-// would bounce it at once: then n waits for that input. It must only be
-// called from the loop goroutine.
+// tryLaunch starts a goroutine for n's held-back start, unless an input is
+// about to start and would bounce n at once: then n stays held back until
+// that input has started or stopped. It must only be called from the loop
+// goroutine.
 func (e *engine) tryLaunch(n *node) {
 	for _, input := range n.inputs {
 		if input.aboutToStart() {
 			return
 		}
 	}
-	n.state = starting
-	e.reportsDue++
-	var ctx context.Context
+	e.enter(n, starting)
+	l := launch{node: n, gen: n.gen, manifold: n.manifold, get: newGetter(n)}
 	if n.manifold.StartContext != nil {
-		ctx, n.cancel = context.WithCancel(context.Background())
+		l.ctx, n.cancel = context.WithCancel(context.Background())
 	}
 	e.live++
-	e.launched = true
-	e.goroutines.Add(1)
 	e.debugf("%q manifold worker starting", n.name)
-	go e.run(newLaunch(n, ctx))
+	e.goroutines.Go(func() { e.run(l) })
 }
 
 // requestStop stops n's worker, or cancels its pending start. It must only
 // be called from the loop goroutine.
 func (e *engine) requestStop(n *node) {
 	switch n.state {
-	case scheduled, waiting:
-		n.state = idle
+	case pendingBounce, pendingError, heldBack:
+		e.enter(n, idle)
 	case starting, running:
-		if n.stopping {
-			return
-		}
-		n.stopping = true
-		if n.state == running {
-			e.reportsDue++ // a start in flight is counted already
-		}
+		e.enter(n, stopping)
 		if n.cancel != nil {
 			n.cancel()
 		}
@@ -487,16 +399,16 @@ func (e *engine) bounceDependents(n *node) {
 		case starting, running:
 			e.requestStop(d)
 		default:
-			e.requestStart(d, e.config.bounceDelay(), false) // each its own jitter
+			e.requestStart(d, e.config.bounceDelay(), pendingBounce) // each its own jitter
 		}
 	}
 }
 
-// unblockDependents launches the dependents of n that were waiting for it.
-// It must only be called from the loop goroutine.
+// unblockDependents launches the dependents of n that it held back. It must
+// only be called from the loop goroutine.
 func (e *engine) unblockDependents(n *node) {
 	for _, d := range n.dependents {
-		if d.state == waiting {
+		if d.state == heldBack {
 			e.tryLaunch(d)
 		}
 	}

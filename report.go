@@ -93,7 +93,7 @@ func (e *engine) report() reportReply {
 	}
 	reply := reportReply{report: r, reporters: make(map[string]Reporter), engines: make(map[string]Engine)}
 	for name, n := range e.nodes {
-		if !n.installed {
+		if n.manifold == nil {
 			continue
 		}
 		r.Manifolds[name] = n.report()
@@ -124,31 +124,19 @@ func (n *node) report() ManifoldReport {
 	r := ManifoldReport{
 		State:      n.publicState(),
 		Inputs:     append([]string(nil), n.manifold.Inputs...),
-		StartCount: n.startCount,
-		Started:    n.startedAt,
-		Err:        n.err,
+		StartCount: n.history.startCount,
+		Started:    n.history.startedAt,
+		Err:        n.history.err,
 	}
-	if n.state == scheduled || n.state == waiting {
+	if n.pending() || n.state == heldBack {
 		r.Due = n.due
 	}
 	for _, input := range n.inputs {
-		if !input.installed || input.state != running {
+		if input.manifold == nil || input.state != running {
 			r.Missing = append(r.Missing, input.name)
 		}
 	}
 	return r
-}
-
-func (n *node) publicState() State {
-	switch {
-	case n.stopping:
-		return StateStopping
-	case n.state == running:
-		return StateStarted
-	case n.state == idle:
-		return StateStopped
-	}
-	return StateStarting
 }
 
 // withWorkerReports asks each reporter and each nested engine for its own

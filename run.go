@@ -4,120 +4,39 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync/atomic"
 )
 
-// launch is one start of a manifold's worker: what its goroutine needs and
-// the message it sends when the start returns a worker, made in one
-// allocation. Its goroutine lets go of it once the start returns, so that
-// it lives on only if the worker keeps the getter.
-type launch struct {
-	manifold Manifold        // as installed when the start launched
-	ctx      context.Context // for StartContext; nil for Start
-	get      getter
-	started  runMessage // names the node, which only the loop reads
-}
+// The goroutines that call into workers and start funcs, off the loop.
 
-// newLaunch prepares a start of n's worker, with ctx for StartContext. It
-// must only be called from the loop goroutine.
-func newLaunch(n *node, ctx context.Context) *launch {
-	l := &launch{manifold: n.manifold, ctx: ctx, started: runMessage{node: n}}
-	l.get.snapshot(n)
-	return l
+// launch is what one start of a manifold's worker needs on its goroutine.
+type launch struct {
+	node     *node // only the loop reads it
+	gen      uint64
+	manifold *Manifold      // as installed when the start launched; never changed
+	ctx      context.Context // for StartContext; nil for Start
+	get      *getter
 }
 
 // run is the goroutine of one start: it calls the start func, hands the
-// worker to the loop, waits for it, and reports its end to the loop exactly
-// once.
-func (e *engine) run(l *launch) {
-	defer e.goroutines.Done()
-	n, f := l.started.node, l.manifold.Filter
-	worker, err := start(l.manifold, l.ctx, &l.get, e)
+// worker to the loop, waits for it, and tells the loop that it stopped,
+// exactly once.
+func (e *engine) run(l launch) {
+	worker, err := start(l.manifold, l.ctx, l.get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
-		l.started.worker = worker
-		if !e.inbox.send(&l.started) {
+		if !tell(e, e.started, startedTicket{l.node, l.gen, worker}) {
 			killQuietly(worker) // the loop has returned: nobody else will
 			return
 		}
-		err = filter(f, wait(worker))
+		err = filter(l.manifold.Filter, wait(worker))
 	}
-	e.inbox.send(&runMessage{node: n, err: err})
-}
-
-// runInbox carries the messages of start goroutines to the loop. Sending
-// never waits for the loop, nor for another sender: a goroutine pushes its
-// message onto a lock-free stack and, if the stack was empty, rings the
-// bell. When thousands of workers start or stop at once, each goroutine
-// then parks only in Wait, not also on a send the busy loop has yet to
-// take, or on a lock the other senders hold. The loop takes all waiting
-// messages at once and puts them back in the order they were sent.
-type runInbox struct {
-	bell chan struct{}              // capacity 1: holds a token while messages wait
-	top  atomic.Pointer[runMessage] // the newest message, linked to older ones; closedInbox once the loop has returned
-}
-
-// closedInbox marks an inbox whose loop has returned.
-var closedInbox = new(runMessage)
-
-// runMessage is a message of a start goroutine: its start returned worker,
-// or (worker nil, the last message) its start failed or its worker stopped
-// with err.
-type runMessage struct {
-	node   *node
-	worker Worker
-	err    error
-	next   *runMessage // on the stack, the message sent before; once taken, the one sent after
-}
-
-func (r *runMessage) stopped() bool { return r.worker == nil }
-
-// send queues r for the loop; it returns false, dropping r, once the loop
-// has returned.
-func (in *runInbox) send(r *runMessage) bool {
-	for {
-		top := in.top.Load()
-		if top == closedInbox {
-			return false
-		}
-		r.next = top
-		if in.top.CompareAndSwap(top, r) {
-			if top == nil {
-				select {
-				case in.bell <- struct{}{}:
-				default: // a token is already waiting
-				}
-			}
-			return true
-		}
-	}
-}
-
-// take empties the queue and returns its oldest message, which links the
-// others in the order they were sent.
-func (in *runInbox) take() *runMessage {
-	return oldestFirst(in.top.Swap(nil))
-}
-
-// close makes every later send fail, and returns the messages never taken,
-// as take does.
-func (in *runInbox) close() *runMessage {
-	return oldestFirst(in.top.Swap(closedInbox))
-}
-
-// oldestFirst reverses the stack whose newest message is top.
-func oldestFirst(top *runMessage) *runMessage {
-	var first *runMessage
-	for top != nil {
-		top, top.next, first = top.next, first, top
-	}
-	return first
+	tell(e, e.stopped, stoppedTicket{l.node, l.gen, err})
 }
 
 // start calls the manifold's start func and expires the getter when it
 // returns. A panic, a nil worker without an error, or self (the engine,
 // whose Wait would wait for this very start) becomes the error. It returns
 // either a worker or the filtered error, which may be nil.
-func start(m Manifold, ctx context.Context, get *getter, self Worker) (worker Worker, err error) {
+func start(m *Manifold, ctx context.Context, get *getter, self Worker) (worker Worker, err error) {
 	defer get.expire()
 	defer func() {
 		if v := recover(); v != nil {
@@ -150,6 +69,19 @@ func wait(worker Worker) (err error) {
 		}
 	}()
 	return worker.Wait()
+}
+
+// kill calls w's Kill on a goroutine of its own, so that a Kill that blocks
+// holds up only its own worker's stop. Wait waits for it. It must only be
+// called from the loop goroutine.
+func (e *engine) kill(w Worker) {
+	e.goroutines.Go(func() { killQuietly(w) })
+}
+
+// killQuietly kills w; a panicking Kill changes nothing: Wait decides.
+func killQuietly(w Worker) {
+	defer func() { _ = recover() }()
+	w.Kill()
 }
 
 // filter applies f to a non-nil err; a panic in f becomes the error.
@@ -189,63 +121,4 @@ func (p *PanicError) Unwrap() []error {
 		return []error{ErrPanic, err}
 	}
 	return []error{ErrPanic}
-}
-
-// getter is the snapshot a start func gets its resources from: each
-// declared input's worker (nil if none was running) and Output func, as they
-// were when the start launched. It expires when the start func returns.
-type getter struct {
-	owner     string
-	resources []resource
-	expired   atomic.Bool
-}
-
-type resource struct {
-	name   string
-	worker Worker
-	output OutputFunc
-}
-
-// snapshot fills g with n's inputs as they are now. It must only be called
-// from the loop goroutine.
-func (g *getter) snapshot(n *node) {
-	g.owner, g.resources = n.name, make([]resource, len(n.inputs))
-	for i, input := range n.inputs {
-		g.resources[i] = resource{name: input.name}
-		if input.installed {
-			g.resources[i].worker, g.resources[i].output = input.worker, input.manifold.Output
-		}
-	}
-}
-
-func (g *getter) expire() { g.expired.Store(true) }
-
-// getResource implements GetResourceFunc.
-func (g *getter) getResource(name string, out any) error {
-	if g.expired.Load() {
-		return failure(ErrExpired, "%q manifold: resource getter for %q used after its start returned", g.owner, name)
-	}
-	for _, r := range g.resources {
-		if r.name == name {
-			return r.get(out)
-		}
-	}
-	return failure(ErrMissing, "%q is not an input of %q: %v", name, g.owner, ErrMissing)
-}
-
-func (r resource) get(out any) (err error) {
-	switch {
-	case r.worker == nil:
-		return failure(ErrMissing, "input %q not running: %v", r.name, ErrMissing)
-	case r.output == nil && out != nil:
-		return failure(ErrMissing, "input %q has no Output for %T: %v", r.name, out, ErrMissing)
-	case r.output == nil:
-		return nil
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = newPanicError(fmt.Sprintf("output func of %q", r.name), v)
-		}
-	}()
-	return r.output(r.worker, out)
 }

@@ -5,8 +5,6 @@ package dependency_test
 
 import (
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -174,9 +172,9 @@ func TestStopTimeout(t *testing.T) {
 	})
 }
 
-// One worker whose Kill blocks holds back the Kill calls queued behind it
-// for KillStall exactly, not longer, and only it is named when StopTimeout
-// passes.
+// A worker whose Kill blocks holds up only its own stop: every other
+// worker stops at once, Report answers meanwhile, and only it is named when
+// StopTimeout passes, exactly then.
 func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
@@ -193,22 +191,18 @@ func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 		synctest.Wait()
 		engine.Kill()
 		synctest.Wait()
-		// Workers stop in the order they started: d, e and f wait.
-		if n := h.liveCount(); n != 3 {
-			t.Errorf("%d healthy workers alive when stuck's Kill began, want 3", n)
-		}
-		time.Sleep(dependency.KillStall - time.Nanosecond)
-		synctest.Wait()
-		if n := h.liveCount(); n != 3 {
-			t.Errorf("%d healthy workers alive just before KillStall, want 3", n)
-		}
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
 		if n := h.liveCount(); n != 0 {
-			t.Errorf("%d healthy workers alive after KillStall, want 0", n)
+			t.Errorf("%d healthy workers alive while stuck's Kill blocks, want 0", n)
 		}
-		time.Sleep(time.Minute - dependency.KillStall)
+		r := engine.Report()
+		if got := r.Manifolds["stuck"].State; got != dependency.StateStopping {
+			t.Errorf("Report() while stuck's Kill blocks: stuck is %v, want stopping", got)
+		}
+		start := time.Now()
 		err := engine.Wait()
+		if waited := time.Since(start); waited != time.Minute {
+			t.Errorf("Wait() returned after %v, want StopTimeout exactly (1m0s)", waited)
+		}
 		if !errors.Is(err, dependency.ErrStopTimeout) {
 			t.Fatalf("Wait() = %v, want ErrStopTimeout", err)
 		}
@@ -218,208 +212,11 @@ func TestKillBlocksOnlyItsOwnStop(t *testing.T) {
 	})
 }
 
-// Once a Kill call has waited KillStall for its turn behind one that
-// blocks, the queue stalls for good: the calls behind get a goroutine each,
-// and so does every later call, at once.
-func TestKillStallGivesUp(t *testing.T) {
+// A Kill call that blocks after its worker has stopped still holds Wait
+// until StopTimeout, and Wait's error says that a Kill call did not return.
+func TestBlockedKillStillTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := dependency.NewEngine(nil, time.Hour, time.Hour)
-		release := make(chan struct{})
-		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
-		mustInstall(t, engine, "a", h.manifold("a"))
-		mustInstall(t, engine, "b", h.manifold("b"))
-		synctest.Wait()
-		mustUninstall(t, engine, "stuck")
-		mustUninstall(t, engine, "a")
-		time.Sleep(dependency.KillStall - time.Nanosecond)
-		synctest.Wait()
-		if h.worker("a") == nil {
-			t.Fatalf("a stopped before KillStall, want it to wait behind the Kill that blocks")
-		}
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
-		if h.worker("a") != nil {
-			t.Fatalf("a running after KillStall, want it stopped")
-		}
-		mustUninstall(t, engine, "b")
-		synctest.Wait()
-		if h.worker("b") != nil {
-			t.Errorf("b running after its Uninstall, want it stopped at once")
-		}
-		close(release)
-		stopEngine(t, engine, nil)
-	})
-}
-
-// Several Kill calls that block hold the healthy worker queued behind them
-// back for KillStall, not for KillStall each, and only they are named when
-// StopTimeout passes.
-func TestKillStallsOnceForMany(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := newEngine(t, dependency.EngineConfig{StopTimeout: 3 * dependency.KillStall})
-		release := make(chan struct{})
-		defer close(release) // lets the abandoned Kill calls return
-		var stuck []string
-		for i := range 5 {
-			name := fmt.Sprintf("stuck%d", i)
-			stuck = append(stuck, strconv.Quote(name))
-			mustInstall(t, engine, name, startWith(stuckWorker(release)))
-		}
-		mustInstall(t, engine, "healthy", h.manifold("healthy"))
-		synctest.Wait()
-		engine.Kill()
-		time.Sleep(dependency.KillStall)
-		synctest.Wait()
-		if h.worker("healthy") != nil {
-			t.Errorf("healthy running after KillStall, want it stopped")
-		}
-		time.Sleep(2 * dependency.KillStall)
-		err := engine.Wait()
-		if want := "workers did not stop within 300ms: " + strings.Join(stuck, ", "); err == nil || err.Error() != want {
-			t.Errorf("Wait() = %v, want %s", err, want)
-		}
-	})
-}
-
-// Slow Kill calls, each quicker than KillStall, stall the queue too once
-// the worker behind them has waited KillStall for its turn; a long queue of
-// calls that each return in less than KillSlow never does, however long
-// the last of them waits: the killer makes them all.
-func TestSlowKillsStallQuickOnesNever(t *testing.T) {
-	const quick = dependency.KillSlow / 2
-	for _, test := range []struct {
-		about  string
-		calls  int
-		each   time.Duration
-		stopAt time.Duration // of the healthy worker queued last
-	}{
-		{"slow", 3, dependency.KillStall * 6 / 10, dependency.KillStall},
-		{"quick", 30, quick, 30 * quick},
-	} {
-		t.Run(test.about, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				h := newHarness()
-				engine := newTestEngine(t, nil)
-				for i := range test.calls {
-					mustInstall(t, engine, fmt.Sprintf("%s%02d", test.about, i), startWith(slowKillWorker(test.each)))
-				}
-				mustInstall(t, engine, "healthy", h.manifold("healthy"))
-				synctest.Wait()
-				waited := killInBackground(engine)
-				checkStopsAt(t, h, "healthy", test.stopAt)
-				if err := <-waited; err != nil {
-					t.Errorf("Wait() = %v, want nil", err)
-				}
-			})
-		})
-	}
-}
-
-// The stall is judged by when the first waiting call was queued, even when
-// it was queued in a later turn than the calls the killer made before it.
-func TestKillStallCountsFromItsOwnTurn(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := newTestEngine(t, nil)
-		release := make(chan struct{})
-		defer close(release)
-		mustInstall(t, engine, "slow", startWith(slowKillWorker(dependency.KillStall*6/10)))
-		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
-		mustInstall(t, engine, "a", h.manifold("a"))
-		synctest.Wait()
-		mustUninstall(t, engine, "slow")
-		time.Sleep(dependency.KillStall / 2)
-		mustUninstall(t, engine, "stuck")
-		mustUninstall(t, engine, "a") // queued at KillStall/2
-		checkStopsAt(t, h, "a", dependency.KillStall)
-	})
-}
-
-// A call queued later does not put off the stall of the calls before it.
-func TestLaterKillDoesNotPutOffStall(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := newTestEngine(t, nil)
-		release := make(chan struct{})
-		defer close(release)
-		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
-		mustInstall(t, engine, "a", h.manifold("a"))
-		mustInstall(t, engine, "b", h.manifold("b"))
-		synctest.Wait()
-		mustUninstall(t, engine, "stuck")
-		mustUninstall(t, engine, "a")
-		time.Sleep(dependency.KillStall / 2)
-		mustUninstall(t, engine, "b")
-		checkStopsAt(t, h, "a", dependency.KillStall/2)
-		if h.worker("b") != nil {
-			t.Errorf("b running when a stopped, want both stopped at once")
-		}
-	})
-}
-
-// checkStopsAt checks that name's worker is still running just before d
-// from now, and has stopped at d.
-func checkStopsAt(t *testing.T, h *harness, name string, d time.Duration) {
-	t.Helper()
-	time.Sleep(d - time.Nanosecond)
-	synctest.Wait()
-	if h.worker(name) == nil {
-		t.Fatalf("%s stopped before %v, want it running until then", name, d)
-	}
-	time.Sleep(time.Nanosecond)
-	synctest.Wait()
-	if h.worker(name) != nil {
-		t.Fatalf("%s running at %v, want it stopped", name, d)
-	}
-}
-
-// With a StopTimeout shorter than KillStall, a worker queued behind a Kill
-// that blocks misses it too, and is named; but it is still asked to stop.
-func TestKillQueueHandedOutAtStopTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
-		engine := newEngine(t, dependency.EngineConfig{StopTimeout: dependency.KillStall / 2})
-		release := make(chan struct{})
-		defer close(release) // lets the abandoned Kill call return
-		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
-		mustInstall(t, engine, "healthy", h.manifold("healthy"))
-		synctest.Wait()
-		engine.Kill()
-		time.Sleep(dependency.KillStall / 2)
-		err := engine.Wait()
-		if want := `workers did not stop within 50ms: "healthy", "stuck"`; err == nil || err.Error() != want {
-			t.Errorf("Wait() = %v, want %s", err, want)
-		}
-		synctest.Wait()
-		if h.worker("healthy") != nil {
-			t.Errorf("healthy running after Wait, want it asked to stop")
-		}
-	})
-}
-
-// Once the kill queue has stalled, a Kill call that blocks after its worker
-// has stopped still holds Wait until StopTimeout, even when the killer
-// itself has ended.
-func TestStalledKillStillTimesOut(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness()
 		engine := newEngine(t, dependency.EngineConfig{StopTimeout: time.Minute})
-		release := make(chan struct{})
-		mustInstall(t, engine, "stuck", startWith(stuckWorker(release)))
-		mustInstall(t, engine, "a", h.manifold("a"))
-		synctest.Wait()
-		mustUninstall(t, engine, "stuck")
-		mustUninstall(t, engine, "a")
-		time.Sleep(dependency.KillStall)
-		synctest.Wait()
-		if h.worker("a") != nil {
-			t.Fatalf("a running after KillStall, want the queue stalled and a stopped")
-		}
-		close(release) // the killer's call returns, and the killer ends
-		synctest.Wait()
-
 		unblock := make(chan struct{})
 		defer close(unblock) // lets the abandoned Kill call return
 		done := make(chan struct{})

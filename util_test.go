@@ -568,18 +568,6 @@ func stuckWorker(release chan struct{}) *badWorker {
 	}
 }
 
-// slowKillWorker returns a worker whose Kill takes d, and which stops then.
-func slowKillWorker(d time.Duration) *badWorker {
-	done := make(chan struct{})
-	return &badWorker{
-		kill: func() {
-			time.Sleep(d)
-			close(done)
-		},
-		wait: func() error { <-done; return nil },
-	}
-}
-
 // record is a list that start funcs and workers append to and tests read,
 // from any goroutine.
 type record[T any] struct {

@@ -6,7 +6,7 @@ import (
 )
 
 // timerQueue holds the delayed starts, earliest first, behind one timer.
-// An entry is live while its node is still scheduled with the same sequence
+// An entry is live while its node is still pending with the same sequence
 // number; others are dropped when they reach the front. It is owned by the
 // loop.
 type timerQueue struct {
@@ -77,7 +77,7 @@ func (q *timerQueue) fired(timer *time.Timer) <-chan time.Time {
 }
 
 func (entry timerEntry) live() bool {
-	return entry.node.state == scheduled && entry.node.timerSeq == entry.seq
+	return entry.node.pending() && entry.node.timerSeq == entry.seq
 }
 
 // timerHeap implements heap.Interface, ordered by due time, then by

@@ -1,0 +1,197 @@
+package dependency
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// nodeState is where a node is in its worker's life. A node is in exactly
+// one state at a time, and enter is the only place that changes it.
+type nodeState uint8
+
+const (
+	idle          nodeState = iota // no worker, and no start wanted
+	pendingBounce                  // a start is wanted once the bounce delay has passed
+	pendingError                   // a start is wanted once the error delay has passed
+	heldBack                       // the start is due, but an input is about to start
+	starting                       // a goroutine is calling the start func
+	running                        // the worker is current
+	stopping                       // the engine asked the start or the worker to stop
+)
+
+var nodeStateNames = [...]string{"idle", "pending after a bounce", "pending after an error", "held back", "starting", "running", "stopping"}
+
+func (s nodeState) String() string { return nodeStateNames[s] }
+
+// transitions lists the states a node may enter from each state. Any other
+// move is a fault of the engine's, which stops it.
+var transitions = [...][]nodeState{
+	idle:          {pendingBounce, pendingError, heldBack},
+	pendingBounce: {idle, pendingBounce, pendingError, heldBack},
+	pendingError:  {idle, pendingBounce, pendingError, heldBack},
+	heldBack:      {idle, pendingBounce, pendingError, heldBack, starting},
+	starting:      {idle, running, stopping},
+	running:       {idle, stopping},
+	stopping:      {idle},
+}
+
+// node is one name of the graph: an installed manifold, or a name that
+// installed manifolds list as an input. Every field is owned by the loop.
+type node struct {
+	name       string
+	manifold   *Manifold // nil while not installed: only an input of others, or stopping after Uninstall
+	gen        uint64    // counts the installs of name; a launch carries the one it began under
+	inputs     []*node   // one per manifold.Inputs, in order
+	dependents []*node   // installed nodes that list this one as an input
+
+	state    nodeState
+	due      time.Time          // when a pending or held-back start may launch
+	timerSeq uint64             // the live entry of this node in the timer queue
+	worker   Worker             // the worker, from its start until it stops
+	cancel   context.CancelFunc // cancels the StartContext ctx, if any
+
+	history history // of the installed manifold's starts
+}
+
+// history is what the engine remembers of an installed manifold's past
+// starts, for its restart rules and its report. Each install begins a new
+// one.
+type history struct {
+	failures   int         // consecutive failures, for backoff
+	failedAt   []time.Time // failures within RestartPeriod, oldest first
+	startCount int
+	startedAt  time.Time
+	err        error // the last error of its start or worker; nil once it runs again
+}
+
+// started records a successful start at now.
+func (h *history) started(now time.Time) {
+	h.startCount++
+	h.startedAt = now
+	h.err = nil
+}
+
+// restartedTooOften records a failure at now and reports whether more than
+// max failures fell within period. max 0 means never.
+func (h *history) restartedTooOften(now time.Time, max int, period time.Duration) bool {
+	if max == 0 {
+		return false
+	}
+	h.failedAt = append(h.failedAt, now)
+	for len(h.failedAt) > 0 && now.Sub(h.failedAt[0]) >= period {
+		h.failedAt = h.failedAt[1:]
+	}
+	if len(h.failedAt) > max+1 {
+		h.failedAt = h.failedAt[len(h.failedAt)-max-1:]
+	}
+	return len(h.failedAt) > max
+}
+
+// enter moves n to state to. Entering idle lets go of the stopped worker
+// and cancels its context. A move the transition table does not allow
+// stops the engine with an internal error; n still enters to, so that the
+// loop's counts stay true while the engine stops. It must only be called
+// from the loop goroutine.
+func (e *engine) enter(n *node, to nodeState) {
+	if !slices.Contains(transitions[n.state], to) {
+		e.failInternal("%q manifold cannot go from %v to %v", n.name, n.state, to)
+	}
+	n.state = to
+	if to == idle {
+		if n.cancel != nil {
+			n.cancel()
+		}
+		n.worker, n.cancel = nil, nil
+	}
+}
+
+// aboutToStart reports whether n will soon have a new worker, and so bounce
+// every dependent started before then: its start is in flight or due, it
+// waits out a bounce delay, or its worker is stopping to restart. A node
+// waiting out an error delay does not hold its dependents back.
+func (n *node) aboutToStart() bool {
+	if n.manifold == nil {
+		return false
+	}
+	switch n.state {
+	case heldBack, starting, pendingBounce, stopping:
+		return true
+	}
+	return false
+}
+
+// pending reports whether n waits out a delay in the timer queue.
+func (n *node) pending() bool {
+	return n.state == pendingBounce || n.state == pendingError
+}
+
+// publicState is n's state as a report shows it.
+func (n *node) publicState() State {
+	switch n.state {
+	case idle:
+		return StateStopped
+	case running:
+		return StateStarted
+	case stopping:
+		return StateStopping
+	}
+	return StateStarting
+}
+
+// nodeFor returns the node of name, making it if need be. It must only be
+// called from the loop goroutine.
+func (e *engine) nodeFor(name string) *node {
+	n := e.nodes[name]
+	if n == nil {
+		n = &node{name: name}
+		e.nodes[name] = n
+	}
+	return n
+}
+
+// add records an installed manifold and links it to its inputs. A node
+// whose old worker is still stopping after Uninstall keeps that worker
+// until it stops; messages about it carry an older gen, so they do not
+// count in the new manifold's history. It must only be called from the
+// loop goroutine.
+func (e *engine) add(name string, m Manifold) *node {
+	n := e.nodeFor(name)
+	n.manifold = &m
+	n.gen++
+	n.history = history{}
+	n.inputs = make([]*node, len(m.Inputs))
+	for i, inputName := range m.Inputs {
+		input := e.nodeFor(inputName)
+		input.dependents = append(input.dependents, n)
+		n.inputs[i] = input
+	}
+	e.observe(Event{Kind: EventInstalled, Manifold: name})
+	return n
+}
+
+// remove uninstalls n: it stops its worker, unlinks it from its inputs and
+// bounces its dependents, which then find it missing. It must only be
+// called from the loop goroutine.
+func (e *engine) remove(n *node) {
+	n.manifold = nil
+	e.requestStop(n)
+	for _, input := range n.inputs {
+		input.dependents = slices.DeleteFunc(input.dependents, func(d *node) bool { return d == n })
+		e.forgetIfUnused(input)
+	}
+	n.inputs = nil
+	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
+	e.config.Logger.Infof("%q manifold uninstalled", n.name)
+	e.bounceDependents(n)
+	e.unblockDependents(n)
+	e.forgetIfUnused(n)
+}
+
+// forgetIfUnused drops n once nothing refers to it: not installed, no
+// dependents, no worker. It must only be called from the loop goroutine.
+func (e *engine) forgetIfUnused(n *node) {
+	if n.manifold == nil && len(n.dependents) == 0 && n.state == idle {
+		delete(e.nodes, n.name)
+	}
+}
