@@ -12,7 +12,7 @@ import (
 type launch struct {
 	node     *node // only the loop reads it
 	gen      uint64
-	manifold *Manifold      // as installed when the start launched; never changed
+	manifold *Manifold       // as installed when the start launched; never changed
 	ctx      context.Context // for StartContext; nil for Start
 	get      *getter
 }
