@@ -135,36 +135,3 @@ func (config *EngineConfig) jitter(d float64) time.Duration {
 	}
 	return time.Duration(d)
 }
-
-// isFatal reports whether err must stop the engine. A panic in IsFatal is
-// logged and counts as fatal: the engine cannot tell, and must not crash.
-func (config *EngineConfig) isFatal(err error) (fatal bool) {
-	if err == nil || config.IsFatal == nil {
-		return false
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			config.Logger.Errorf("IsFatal panicked on %q: %v", err, v)
-			fatal = true
-		}
-	}()
-	return config.IsFatal(err)
-}
-
-// worse returns the fatal error to keep when err arrives after worst. A
-// panic in WorstError is logged and keeps worst.
-func (config *EngineConfig) worse(worst, err error) (kept error) {
-	switch {
-	case worst == nil:
-		return err
-	case config.WorstError == nil:
-		return worst
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			config.Logger.Errorf("WorstError panicked on %q and %q: %v", worst, err, v)
-			kept = worst
-		}
-	}()
-	return config.WorstError(worst, err)
-}

@@ -2,6 +2,7 @@ package dependency
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -70,6 +71,8 @@ type engine struct {
 	worst    error            // the fatal error Wait will return
 	internal error            // the engine's own failure, kept apart from worst
 	stopDue  <-chan time.Time // fires StopTimeout after dying began
+
+	loggerFailed bool // the Logger panicked, and the fallback said so
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -221,7 +224,7 @@ func (e *engine) gotStarted(t startedTicket) {
 		return
 	}
 	e.enter(n, running)
-	e.debugf("%q manifold worker started", n.name)
+	e.logf(slog.LevelDebug, n.name, "worker started")
 	e.bounceDependents(n)
 	e.unblockDependents(n) // those whose bounce left their start due now
 }
@@ -230,7 +233,7 @@ func (e *engine) gotStarted(t startedTicket) {
 // It must only be called from the loop goroutine.
 func (e *engine) gotStopped(t stoppedTicket) {
 	e.live-- // every start goroutine sends its stoppedTicket exactly once
-	n, err := t.node, t.err
+	n, err, kind := t.node, t.err, t.kind
 	if n.state != starting && n.state != running && n.state != stopping {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
@@ -241,8 +244,8 @@ func (e *engine) gotStopped(t stoppedTicket) {
 		n.history.err = err // an error of a worker the engine stopped says nothing
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
-	if e.config.isFatal(err) {
-		e.config.Logger.Errorf("%q manifold worker returned fatal error: %v", n.name, err)
+	if e.isFatal(err) {
+		e.logf(slog.LevelError, n.name, "worker returned fatal error: %v", err)
 		e.stop(err)
 	}
 	switch {
@@ -254,11 +257,11 @@ func (e *engine) gotStopped(t stoppedTicket) {
 	case stoppedByEngine:
 		n.history.failures = 0 // not a failure, whatever err is
 		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
-	case errors.Is(err, ErrUninstall):
+	case kind == uninstall:
 		e.remove(n)
 		return
 	default:
-		e.gotResult(n, err, ran)
+		e.gotResult(n, err, kind, ran)
 	}
 	if ran {
 		e.bounceDependents(n)
@@ -268,16 +271,16 @@ func (e *engine) gotStopped(t stoppedTicket) {
 
 // gotResult decides the restart of a worker that stopped by itself, or whose
 // start failed. It must only be called from the loop goroutine.
-func (e *engine) gotResult(n *node, err error, ran bool) {
-	switch {
-	case err == nil:
-		e.config.Logger.Debugf("%q manifold worker completed", n.name)
+func (e *engine) gotResult(n *node, err error, kind stopKind, ran bool) {
+	switch kind {
+	case completed:
+		e.logf(slog.LevelDebug, n.name, "worker completed")
 		n.history.failures = 0
-	case errors.Is(err, ErrMissing):
-		e.config.Logger.Debugf("%q manifold missing a dependency: %v", n.name, err)
+	case missing:
+		e.logf(slog.LevelDebug, n.name, "missing a dependency: %v", err)
 		n.history.failures = 0
-	case errors.Is(err, ErrBounce):
-		e.config.Logger.Debugf("%q manifold asked to restart: %v", n.name, err)
+	case bounce:
+		e.logf(slog.LevelDebug, n.name, "asked to restart: %v", err)
 		n.history.failures = 0
 		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
 	default:
@@ -295,14 +298,14 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 	}
 	h.failures++
 	if ran {
-		e.config.Logger.Errorf("%q manifold worker failed: %v", n.name, err)
+		e.logf(slog.LevelError, n.name, "worker failed: %v", err)
 	} else {
-		e.config.Logger.Errorf("%q manifold start failed: %v", n.name, err)
+		e.logf(slog.LevelError, n.name, "start failed: %v", err)
 	}
 	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
 		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
 			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err)
-		e.config.Logger.Errorf("stopping the engine: %v", tooMany)
+		e.logf(slog.LevelError, "", "stopping the engine: %v", tooMany)
 		e.stop(tooMany)
 		return
 	}
@@ -368,7 +371,7 @@ func (e *engine) tryLaunch(n *node) {
 		l.ctx, n.cancel = context.WithCancel(context.Background())
 	}
 	e.live++
-	e.debugf("%q manifold worker starting", n.name)
+	e.logf(slog.LevelDebug, n.name, "worker starting")
 	e.goroutines.Go(func() { e.run(l) })
 }
 
@@ -394,7 +397,7 @@ func (e *engine) requestStop(n *node) {
 func (e *engine) bounceDependents(n *node) {
 	for _, d := range n.dependents {
 		e.observe(Event{Kind: EventBounced, Manifold: d.name})
-		e.debugf("%q manifold bounced: an input changed", d.name)
+		e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
 		switch d.state {
 		case starting, running:
 			e.requestStop(d)
@@ -412,35 +415,4 @@ func (e *engine) unblockDependents(n *node) {
 			e.tryLaunch(d)
 		}
 	}
-}
-
-// debugf logs a DEBUG line naming a manifold. It asks the logger first,
-// when the logger can say, so that starting and stopping thousands of
-// workers does not box their names for lines nobody reads.
-func (e *engine) debugf(format, name string) {
-	if logger, ok := e.config.Logger.(debugEnabler); ok && !logger.IsDebugEnabled() {
-		return
-	}
-	e.config.Logger.Debugf(format, name)
-}
-
-// debugEnabler is implemented by loggers, loggo's among them, that say
-// whether they want DEBUG lines.
-type debugEnabler interface {
-	IsDebugEnabled() bool
-}
-
-// observe passes ev to the configured observer, if any, recovering a panic.
-// It must only be called from the loop goroutine.
-func (e *engine) observe(ev Event) {
-	if e.config.Observer == nil {
-		return
-	}
-	ev.Time = time.Now()
-	defer func() {
-		if v := recover(); v != nil {
-			e.config.Logger.Errorf("%q manifold: observer panicked on %v: %v", ev.Manifold, ev.Kind, v)
-		}
-	}()
-	e.config.Observer(ev)
 }

@@ -47,7 +47,8 @@ type startedTicket struct {
 type stoppedTicket struct {
 	node *node
 	gen  uint64
-	err  error
+	err  error    // as judge returned it
+	kind stopKind // what err asks of the restart rules
 }
 
 // request sends t, whose handler answers on reply, and returns the answer;

@@ -2,6 +2,7 @@ package dependency
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -157,6 +158,7 @@ func (e *engine) nodeFor(name string) *node {
 // loop goroutine.
 func (e *engine) add(name string, m Manifold) *node {
 	n := e.nodeFor(name)
+	m.Inputs = slices.Clone(m.Inputs) // what the caller does with its slice changes nothing here
 	n.manifold = &m
 	n.gen++
 	n.history = history{}
@@ -182,7 +184,7 @@ func (e *engine) remove(n *node) {
 	}
 	n.inputs = nil
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
-	e.config.Logger.Infof("%q manifold uninstalled", n.name)
+	e.logf(slog.LevelInfo, n.name, "uninstalled")
 	e.bounceDependents(n)
 	e.unblockDependents(n)
 	e.forgetIfUnused(n)

@@ -128,7 +128,7 @@ func TestObserverPanicRecovered(t *testing.T) {
 			t.Errorf("b = %v, want running on a's worker despite the observer", b)
 		}
 		errorLines := log.errorLines()
-		want := `"a" manifold: observer panicked on installed: observer exploded on installed`
+		want := `"a" manifold observer panicked on installed: observer exploded on installed`
 		if len(errorLines) == 0 || errorLines[0] != want {
 			t.Errorf("first ERROR line = %q, want %q", errorLines, want)
 		}

@@ -19,17 +19,35 @@ type launch struct {
 
 // run is the goroutine of one start: it calls the start func, hands the
 // worker to the loop, waits for it, and tells the loop that it stopped,
-// exactly once.
+// exactly once, even when user code ends the goroutine with
+// runtime.Goexit.
 func (e *engine) run(l launch) {
-	worker, err := start(l.manifold, l.ctx, l.get, e)
+	var err error
+	inside := "start func" // the user code running, until run returns
+	defer func() {
+		if inside != "" {
+			err = goexitError(inside)
+		}
+		judged, kind := judge(err)
+		tell(e, e.stopped, stoppedTicket{l.node, l.gen, judged, kind})
+	}()
+	var worker Worker
+	worker, err = start(l.manifold, l.ctx, l.get, e)
 	if worker != nil { // else the start failed, or Filter dropped its error
 		if !tell(e, e.started, startedTicket{l.node, l.gen, worker}) {
 			killQuietly(worker) // the loop has returned: nobody else will
-			return
+		} else {
+			inside = "worker Wait"
+			err = filter(l.manifold.Filter, wait(worker))
 		}
-		err = filter(l.manifold.Filter, wait(worker))
 	}
-	tell(e, e.stopped, stoppedTicket{l.node, l.gen, err})
+	inside = ""
+}
+
+// goexitError is the error of a start goroutine that user code ended with
+// runtime.Goexit while in fn.
+func goexitError(fn string) error {
+	return failure(ErrPanic, "%s called runtime.Goexit", fn)
 }
 
 // start calls the manifold's start func and expires the getter when it

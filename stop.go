@@ -1,6 +1,7 @@
 package dependency
 
 import (
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -13,7 +14,7 @@ func (e *engine) shutDown() {
 	}
 	e.dying = true
 	e.tomb.Kill(nil)
-	e.config.Logger.Debugf("engine stopping")
+	e.logf(slog.LevelDebug, "", "engine stopping")
 	for _, n := range e.nodes {
 		e.requestStop(n)
 	}
@@ -26,7 +27,7 @@ func (e *engine) shutDown() {
 // engine down. It must only be called from the loop goroutine.
 func (e *engine) stop(err error) {
 	if err != nil {
-		e.worst = e.config.worse(e.worst, err)
+		e.worst = e.worse(e.worst, err)
 	}
 	e.shutDown()
 }
@@ -35,7 +36,7 @@ func (e *engine) stop(err error) {
 // It must only be called from the loop goroutine.
 func (e *engine) failInternal(format string, args ...any) {
 	err := failure(ErrInternal, "internal engine error: "+format, args...)
-	e.config.Logger.Errorf("%v", err)
+	e.logf(slog.LevelError, "", "%v", err)
 	if e.internal == nil {
 		e.internal = err
 	}
@@ -71,7 +72,7 @@ func (e *engine) stopTimedOut() error {
 	for name, n := range e.nodes {
 		if n.state == starting || n.state == running || n.state == stopping {
 			stuck = append(stuck, name)
-			e.config.Logger.Errorf("%q manifold worker did not stop within %v; abandoned", name, e.config.StopTimeout)
+			e.logf(slog.LevelError, name, "worker did not stop within %v; abandoned", e.config.StopTimeout)
 		}
 	}
 	if len(stuck) == 0 {
