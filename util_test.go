@@ -696,3 +696,41 @@ func (discard) Debugf(string, ...any)   {}
 func (discard) Infof(string, ...any)    {}
 func (discard) Warningf(string, ...any) {}
 func (discard) Errorf(string, ...any)   {}
+
+// The hostile errors: each has one method that panics when called, as a
+// user's error type might. They are pointers, so that comparing them with
+// == never panics.
+type (
+	isPanics        struct{ msg string } // Is panics
+	asPanics        struct{ msg string } // As panics
+	unwrapPanics    struct{ msg string } // Unwrap() error panics
+	unwrapAllPanics struct{ msg string } // Unwrap() []error panics
+	errorPanics     struct{}             // Error panics
+)
+
+func (e *isPanics) Error() string        { return e.msg }
+func (e *isPanics) Is(error) bool        { panic("Is panicked on purpose") }
+func (e *asPanics) Error() string        { return e.msg }
+func (e *asPanics) As(any) bool          { panic("As panicked on purpose") }
+func (e *unwrapPanics) Error() string    { return e.msg }
+func (e *unwrapPanics) Unwrap() error    { panic("Unwrap panicked on purpose") }
+func (e *unwrapAllPanics) Error() string { return e.msg }
+func (e *unwrapAllPanics) Unwrap() []error {
+	panic("Unwrap panicked on purpose")
+}
+func (e *errorPanics) Error() string { panic("Error panicked on purpose") }
+
+// hostileError names a hostile error by the method of it that panics.
+type hostileError struct {
+	method string
+	err    error
+}
+
+// hostileErrors holds a hostile error of each kind.
+var hostileErrors = []hostileError{
+	{"Is", &isPanics{"Is panics"}},
+	{"Unwrap", &unwrapPanics{"Unwrap panics"}},
+	{"Unwrap []error", &unwrapAllPanics{"Unwrap []error panics"}},
+	{"As", &asPanics{"As panics"}},
+	{"Error", &errorPanics{}},
+}
