@@ -24,16 +24,19 @@ var chaosFixedSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 // chaosOps is how many random operations one seed drives.
 const chaosOps = 2000
 
-// chaosConfig is the engine's configuration in every campaign. Jitter stays
+// chaosConfig is the engine's configuration in every campaign, but for the
+// Logger, which each campaign makes its own (see chaosLogger). Jitter stays
 // 0: it draws from the process's random source, and a seed must replay.
 var chaosConfig = dependency.EngineConfig{
+	// IsFatal asks errors.Is, as users' IsFatal funcs do; so the hostile
+	// errors the campaign injects hold the engine to handing IsFatal only
+	// errors it can read without a panic.
 	IsFatal:          func(err error) bool { return errors.Is(err, errFatal) },
 	ErrorDelay:       time.Second,
 	BounceDelay:      10 * time.Millisecond,
 	BackoffFactor:    2,
 	BackoffResetTime: 10 * time.Second,
 	MaxDelay:         4 * time.Second,
-	Logger:           discard{},
 }
 
 // chaosQuietStep is longer than any delay the engine can wait out.
@@ -254,8 +257,10 @@ func (c *chaos) operate() {
 		if len(batch) > 0 {
 			c.installBatch(batch, c.rng.IntN(4) == 0)
 		}
-	case op < 65:
+	case op < 62:
 		c.injectPanic()
+	case op < 65:
+		c.injectHostileStart()
 	case op < 70:
 		if s := c.pick(func(s *chaosSpec, r *chaosRecord) bool { return s.installed && s.kind == contextual }); s != nil {
 			c.mu.Lock()
@@ -289,7 +294,7 @@ func (c *chaos) injectFailure() {
 	if s == nil {
 		return
 	}
-	switch c.rng.IntN(10) {
+	switch c.rng.IntN(12) {
 	case 0, 1, 2, 3:
 		c.fail(s, c.wrap(errFailed), endFailed)
 	case 4, 5:
@@ -300,6 +305,33 @@ func (c *chaos) injectFailure() {
 		c.fail(s, c.wrap(dependency.ErrBounce), endBounce)
 	case 9:
 		c.fail(s, c.wrap(dependency.ErrUninstall), endUninstall)
+	case 10, 11:
+		c.fail(s, c.wrap(c.hostile()), endFailed)
+	}
+}
+
+// hostile returns a random error whose Is, As, Unwrap or Error method
+// panics. The engine must take it for a failure like any other.
+func (c *chaos) hostile() error {
+	return hostileErrors[c.rng.IntN(len(hostileErrors))].err
+}
+
+// injectHostileStart makes the next start of a manifold fail with a hostile
+// error, and restarts its worker so that it happens soon.
+func (c *chaos) injectHostileStart() {
+	s := c.pick(isInstalled)
+	if s == nil {
+		return
+	}
+	err := c.wrap(c.hostile())
+	c.mu.Lock()
+	r := c.records[s.name]
+	r.hostileStart = err
+	live := r.live != nil
+	c.mu.Unlock()
+	c.step("next start of %q fails with %v", s.name, err)
+	if live {
+		c.fail(s, errFailed, endFailed)
 	}
 }
 

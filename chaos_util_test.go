@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -69,6 +70,7 @@ type chaosRecord struct {
 	blocked  chan struct{} // closed to let a blocked start return its worker
 
 	panicStart   bool   // the next start panics
+	hostileStart error  // the next start fails with this error, whose methods panic
 	panicOutput  string // the next Output call on this name's worker for this dependent panics
 	blockNext    bool   // the next start blocks until ctx is done or blocked is closed
 	ignoreCancel bool   // a blocked start returns a worker anyway when ctx is done
@@ -103,9 +105,11 @@ func newChaos(t *testing.T, seed uint64) *chaos {
 		c.specs = append(c.specs, s)
 		c.records[s.name] = &chaosRecord{starts: make(map[int]int)}
 	}
-	engine, err := dependency.New(chaosConfig)
+	config := chaosConfig
+	config.Logger = &chaosLogger{period: 5 + c.rng.Int64N(50)}
+	engine, err := dependency.New(config)
 	if err != nil {
-		t.Fatalf("New(chaosConfig) = %v, want nil", err)
+		t.Fatalf("New(%+v) = %v, want nil", config, err)
 	}
 	c.engine = engine
 	return c
@@ -267,7 +271,8 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 	}
 	r.starting++
 	panicNow, block, ignoreCancel := r.panicStart, r.blockNext && kind == contextual, r.ignoreCancel
-	r.panicStart = false
+	hostile := r.hostileStart
+	r.panicStart, r.hostileStart = false, nil
 	if block {
 		r.blockNext = false
 	}
@@ -281,6 +286,10 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 	if panicNow {
 		c.ended(name, version, endFailed)
 		panic(fmt.Sprintf("start of %q panicked on purpose", name))
+	}
+	if hostile != nil {
+		c.ended(name, version, endFailed)
+		return nil, hostile
 	}
 	seen := make(map[string]*chaosWorker, len(inputs))
 	for _, input := range inputs {
@@ -414,3 +423,22 @@ func (w *chaosWorker) run() {
 
 func (w *chaosWorker) Kill()       { w.killOnce.Do(func() { close(w.kill) }) }
 func (w *chaosWorker) Wait() error { <-w.done; return w.err }
+
+// chaosLogger is a campaign's Logger: it drops every line, but panics
+// instead on every period-th call, as a logger that breaks now and then
+// might. The engine must lose those lines and nothing else.
+type chaosLogger struct {
+	period int64
+	calls  atomic.Int64
+}
+
+func (l *chaosLogger) Debugf(string, ...any)   { l.line() }
+func (l *chaosLogger) Infof(string, ...any)    { l.line() }
+func (l *chaosLogger) Warningf(string, ...any) { l.line() }
+func (l *chaosLogger) Errorf(string, ...any)   { l.line() }
+
+func (l *chaosLogger) line() {
+	if l.calls.Add(1)%l.period == 0 {
+		panic("chaos logger panicked on purpose")
+	}
+}
