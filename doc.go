@@ -54,9 +54,13 @@
 //     capped and counted as [EngineConfig] says);
 //   - if the worker had been running, its dependents are bounced.
 //
-// A panic in a Start, Output or Filter func or in a worker's Wait is
-// recovered and handled as an error wrapping [ErrPanic]; its [*PanicError]
-// holds the value and the stack.
+// A panic in a Start, Output or Filter func, in a worker's Wait, or in a
+// method (Error, Is, As, Unwrap) of an error they return, is recovered and
+// handled as a failure with an error wrapping [ErrPanic]; its
+// [*PanicError] holds the value and the stack. So is runtime.Goexit called
+// by any of them. A panic in the Logger loses that line; one in the
+// Observer, IsFatal or WorstError is logged (a panicking IsFatal counts as
+// fatal). Install keeps its own copy of a manifold's Inputs.
 //
 // # Errors
 //

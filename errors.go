@@ -52,7 +52,9 @@ var ErrCycle = errors.New("dependency cycle")
 var ErrExpired = errors.New("resource getter used after its start returned")
 
 // ErrPanic is wrapped by the error that replaces a recovered panic in a
-// Start, Output or Filter func or a worker's Wait; see PanicError.
+// Start, Output or Filter func, a worker's Wait, or a method of an error
+// they returned (see PanicError), and by the error of a start goroutine
+// that one of them ended with runtime.Goexit.
 var ErrPanic = errors.New("panic")
 
 // ErrInternal is wrapped by Wait's error when the engine found its own state
