@@ -11,7 +11,8 @@ import (
 // SlogLogger returns a Logger that writes the engine's lines to l, at
 // slog.LevelDebug, LevelInfo, LevelWarn and LevelError for Debugf, Infof,
 // Warningf and Errorf. A line about one manifold carries its name as the
-// attribute "manifold". Lines below l's level are not formatted at all.
+// attribute "manifold". Lines below l's level are not formatted at all. A
+// handler with AddSource gets the engine's line that logged, not this file's.
 // A nil l means slog.Default(), as it is when a line is written.
 func SlogLogger(l *slog.Logger) Logger {
 	return slogLogger{l}
@@ -28,10 +29,7 @@ type manifoldLogger interface {
 	logManifold(level slog.Level, manifold, msg string)
 }
 
-var (
-	_ manifoldLogger = slogLogger{}
-	_ debugEnabler   = slogLogger{}
-)
+var _ manifoldLogger = slogLogger{}
 
 func (s slogLogger) Debugf(format string, args ...any)   { s.logf(slog.LevelDebug, format, args) }
 func (s slogLogger) Infof(format string, args ...any)    { s.logf(slog.LevelInfo, format, args) }

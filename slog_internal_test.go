@@ -113,7 +113,7 @@ func TestSlogLoggerBelowLevel(t *testing.T) {
 
 func TestSlogLoggerIsDebugEnabled(t *testing.T) {
 	for level, want := range map[slog.Level]bool{slog.LevelDebug: true, slog.LevelInfo: false} {
-		l := SlogLogger(slog.New(&recordHandler{level: level})).(debugEnabler)
+		l := SlogLogger(slog.New(&recordHandler{level: level})).(interface{ IsDebugEnabled() bool })
 		if got := l.IsDebugEnabled(); got != want {
 			t.Errorf("IsDebugEnabled() at handler level %v = %v, want %v", level, got, want)
 		}
