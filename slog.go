@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"time"
 )
 
 // SlogLogger returns a Logger that writes the engine's lines to l, at
 // slog.LevelDebug, LevelInfo, LevelWarn and LevelError for Debugf, Infof,
 // Warningf and Errorf. A line about one manifold carries its name as the
-// attribute "manifold". Lines below l's level are not formatted at all. A
-// handler with AddSource gets the engine's line that logged, not this file's.
+// attribute "manifold". Lines below l's level are not formatted at all.
 // A nil l means slog.Default(), as it is when a line is written.
 func SlogLogger(l *slog.Logger) Logger {
 	return slogLogger{l}
@@ -21,12 +19,6 @@ func SlogLogger(l *slog.Logger) Logger {
 // slogLogger is the Logger SlogLogger returns.
 type slogLogger struct {
 	l *slog.Logger // nil: slog.Default()
-}
-
-// manifoldLogger is implemented by loggers that take the manifold a line is
-// about as a field of its own rather than only in the text.
-type manifoldLogger interface {
-	logManifold(level slog.Level, manifold, msg string)
 }
 
 var _ manifoldLogger = slogLogger{}
@@ -45,7 +37,7 @@ func (s slogLogger) IsDebugEnabled() bool {
 // logManifold writes msg at level with the attribute manifold=<manifold>.
 func (s slogLogger) logManifold(level slog.Level, manifold, msg string) {
 	if l := s.logger(); l.Enabled(context.Background(), level) {
-		write(l, 3, level, msg, slog.String("manifold", manifold))
+		write(l, level, msg, slog.String("manifold", manifold))
 	}
 }
 
@@ -53,18 +45,13 @@ func (s slogLogger) logManifold(level slog.Level, manifold, msg string) {
 // It must only be called from the exported methods.
 func (s slogLogger) logf(level slog.Level, format string, args []any) {
 	if l := s.logger(); l.Enabled(context.Background(), level) {
-		write(l, 4, level, fmt.Sprintf(format, args...))
+		write(l, level, fmt.Sprintf(format, args...))
 	}
 }
 
-// write hands l's handler a record of msg and attrs at level. Its source is
-// the caller skip frames up (as runtime.Callers counts), the one that called
-// this file's exported method, so that a handler with AddSource names the
-// engine's line rather than this file's.
-func write(l *slog.Logger, skip int, level slog.Level, msg string, attrs ...slog.Attr) {
-	var pcs [1]uintptr
-	runtime.Callers(skip, pcs[:])
-	r := slog.NewRecord(time.Now(), level, msg, pcs[0])
+// write hands l's handler a record of msg and attrs at level.
+func write(l *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
+	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(attrs...)
 	_ = l.Handler().Handle(context.Background(), r)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +37,6 @@ type line struct {
 	level slog.Level
 	msg   string
 	attrs string // key=value pairs, space separated
-	fn    string // the function the record's source is in
 }
 
 func (h *recordHandler) lines() []line {
@@ -51,13 +49,10 @@ func (h *recordHandler) lines() []line {
 			attrs = append(attrs, a.String())
 			return true
 		})
-		frame, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
-		lines = append(lines, line{r.Level, r.Message, strings.Join(attrs, " "), frame.Function})
+		lines = append(lines, line{r.Level, r.Message, strings.Join(attrs, " ")})
 	}
 	return lines
 }
-
-const thisTest = "github.com/seedworks/dependency.TestSlogLoggerLevels"
 
 func TestSlogLoggerLevels(t *testing.T) {
 	h := &recordHandler{level: slog.LevelDebug}
@@ -69,11 +64,11 @@ func TestSlogLoggerLevels(t *testing.T) {
 	l.(manifoldLogger).logManifold(slog.LevelError, "db", "start failed: refused")
 
 	want := []line{
-		{slog.LevelDebug, `"a" manifold started`, "", thisTest},
-		{slog.LevelInfo, `"b" manifold uninstalled`, "", thisTest},
-		{slog.LevelWarn, "2 workers left", "", thisTest},
-		{slog.LevelError, `"c" manifold start failed: refused`, "", thisTest},
-		{slog.LevelError, "start failed: refused", "manifold=db", thisTest},
+		{slog.LevelDebug, `"a" manifold started`, ""},
+		{slog.LevelInfo, `"b" manifold uninstalled`, ""},
+		{slog.LevelWarn, "2 workers left", ""},
+		{slog.LevelError, `"c" manifold start failed: refused`, ""},
+		{slog.LevelError, "start failed: refused", "manifold=db"},
 	}
 	got := h.lines()
 	if len(got) != len(want) {
