@@ -13,12 +13,18 @@
 //
 // Start is given a [GetResourceFunc]: getResource(name, out) fills out
 // from the named input's worker through the input's Output func. The getter
-// is a snapshot of the inputs taken when the start launches; it returns an
-// error wrapping [ErrMissing] for a name that is not an input or has no
-// running worker, and for an out it cannot fill (an input without Output
-// can only be asked with out == nil). It works only while Start runs: later
-// calls return [ErrExpired]. A manifold may run without some of its inputs;
-// its Start func decides, returning ErrMissing when it cannot.
+// is a snapshot of the inputs taken when the start launches; it returns
+// [ErrMissing] itself for a name that is not an input or has no running
+// worker, and for a non-nil out an input without Output cannot fill. A nil
+// out asks only whether the input runs, and Output is not called. The
+// reason of each request is in [ManifoldReport].Resources. The getter works
+// only while Start runs: later calls return [ErrExpired]. A manifold may
+// run without some of its inputs; its Start func decides, returning
+// ErrMissing when it cannot.
+//
+// [NewWorker] makes a worker of a func, [OutputOf] an Output func for one
+// resource type, and [Get] a typed get: cfg, err := Get[*Config](get,
+// "config").
 //
 // # Lifecycle
 //
@@ -61,6 +67,15 @@
 // by any of them. A panic in the Logger loses that line; one in the
 // Observer, IsFatal or WorstError is logged (a panicking IsFatal counts as
 // fatal). Install keeps its own copy of a manifold's Inputs.
+//
+// # Logging
+//
+// The engine logs through [EngineConfig].Logger: by default the
+// "dependency" loggo module, or log/slog through [SlogLogger], which gives
+// each line about a manifold the attribute "manifold". Starting, stopping
+// and missing inputs are DEBUG; failures are ERROR, and a manifold failing
+// over and over writes at most one line a second, counting the failures it
+// stands for.
 //
 // # Errors
 //

@@ -216,7 +216,7 @@ func (e *engine) gotStarted(t startedTicket) {
 	}
 	n.worker = t.worker
 	if t.gen == n.gen {
-		n.history.started(time.Now())
+		n.history.started(time.Now(), t.resources)
 	}
 	e.observe(Event{Kind: EventStarted, Manifold: n.name})
 	if n.state == stopping {
@@ -240,12 +240,12 @@ func (e *engine) gotStopped(t stoppedTicket) {
 	}
 	ran, stoppedByEngine := n.worker != nil, n.state == stopping
 	e.enter(n, idle)
-	if err != nil && t.gen == n.gen && !stoppedByEngine {
-		n.history.err = err // an error of a worker the engine stopped says nothing
+	if t.gen == n.gen {
+		n.history.stopped(err, t.resources, ran, stoppedByEngine)
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
 	if e.isFatal(err) {
-		e.logf(slog.LevelError, n.name, "worker returned fatal error: %v", err)
+		e.logf(slog.LevelError, n.name, "%s returned fatal error: %v", stage(ran), err)
 		e.stop(err)
 	}
 	switch {
@@ -297,10 +297,12 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 		h.failures = 0
 	}
 	h.failures++
-	if ran {
-		e.logf(slog.LevelError, n.name, "worker failed: %v", err)
-	} else {
-		e.logf(slog.LevelError, n.name, "start failed: %v", err)
+	switch unlogged, ok := h.logFailure(now); {
+	case !ok:
+	case unlogged == 0:
+		e.logf(slog.LevelError, n.name, "%s failed: %v", stage(ran), err)
+	default:
+		e.logf(slog.LevelError, n.name, "failed %s more times: %v", thousands(unlogged+1), err) // those not logged, and this one
 	}
 	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
 		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
@@ -310,6 +312,14 @@ func (e *engine) gotFailure(n *node, err error, ran bool) {
 		return
 	}
 	e.requestStart(n, e.config.errorDelay(h.failures), pendingError)
+}
+
+// stage names what failed: the worker, if it ran, or else its start.
+func stage(ran bool) string {
+	if ran {
+		return "worker"
+	}
+	return "start"
 }
 
 // gotTimer launches the starts whose delay has passed. All of them are due

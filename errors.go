@@ -2,11 +2,12 @@ package dependency
 
 import "github.com/juju/errors"
 
-// ErrMissing is returned by a GetResourceFunc when the named input is not
-// available: not declared, not running, or unable to supply the requested
-// type. Errors from getters wrap it with the input's name and the reason;
-// test for it with errors.Is. A Start func or worker that returns it is not
-// restarted until one of its inputs changes.
+// ErrMissing is returned, itself, by a GetResourceFunc when the named input
+// is not available: not declared, not running, or without an Output for the
+// requested type. A Start func or worker that returns it (or an error
+// wrapping it) is not restarted until one of its inputs changes; where a
+// start returns it as the getter gave it, the engine reports and logs an
+// error that says why and wraps it.
 var ErrMissing = errors.New("dependency not available")
 
 // ErrBounce, returned by a Start func or a worker, asks for a restart after

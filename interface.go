@@ -40,13 +40,20 @@ type StartFunc func(getResource GetResourceFunc) (Worker, error)
 type StartContextFunc func(ctx context.Context, getResource GetResourceFunc) (Worker, error)
 
 // GetResourceFunc fetches a resource from the named input's worker through
-// the input's Output func. It returns an error wrapping ErrMissing when the
-// resource is not available, and ErrExpired once its StartFunc returned.
+// the input's Output func, which sets out. A nil out asks only whether the
+// input's worker runs: the getter answers nil without calling Output. It
+// returns ErrMissing itself (so err == ErrMissing holds) when name is not
+// an input, has no running worker, or has no Output for a non-nil out; the
+// reason is kept for the report (ManifoldReport.Resources) and the log.
+// Output's own error is returned as it is. Once the StartFunc has
+// returned, it returns an error wrapping ErrExpired.
 type GetResourceFunc func(name string, out interface{}) error
 
 // OutputFunc sets out, a pointer of a type it knows, from the manifold's
-// worker; out may also be nil, to ask whether the worker is there at all.
-// It runs on the goroutine of the dependent's Start func.
+// worker. The engine calls it only with a non-nil out. It runs on the
+// goroutine of the dependent's Start func. An out of a type it does not
+// serve should get an error wrapping ErrMissing; OutputOf writes such a
+// func for one type.
 type OutputFunc func(in Worker, out interface{}) error
 
 // IsFatalFunc reports whether a worker's error must stop the whole engine.

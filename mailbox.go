@@ -37,18 +37,20 @@ func (t reportTicket) handle(e *engine)    { t.reply <- e.report() }
 
 // startedTicket tells the loop that a start returned worker.
 type startedTicket struct {
-	node   *node
-	gen    uint64 // the install the start began under
-	worker Worker
+	node      *node
+	gen       uint64 // the install the start began under
+	worker    Worker
+	resources []ResourceRequest // what the start asked its getter
 }
 
 // stoppedTicket tells the loop that a start failed, or its worker stopped,
 // with err. It is the last ticket of its start goroutine.
 type stoppedTicket struct {
-	node *node
-	gen  uint64
-	err  error    // as judge returned it
-	kind stopKind // what err asks of the restart rules
+	node      *node
+	gen       uint64
+	err       error             // as judge returned it
+	kind      stopKind          // what err asks of the restart rules
+	resources []ResourceRequest // what a start that failed asked its getter; nil if it had a worker
 }
 
 // request sends t, whose handler answers on reply, and returns the answer;

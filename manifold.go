@@ -4,6 +4,7 @@ import (
 	stderrors "errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/juju/errors"
@@ -111,6 +112,15 @@ func quoteAll(names []string, sep string) string {
 		quoted[i] = fmt.Sprintf("%q", name)
 	}
 	return strings.Join(quoted, sep)
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // joinErrors returns the only non-nil error as it is, several joined, or

@@ -63,14 +63,45 @@ type history struct {
 	failedAt   []time.Time // failures within RestartPeriod, oldest first
 	startCount int
 	startedAt  time.Time
-	err        error // the last error of its start or worker; nil once it runs again
+	err        error             // the last error of its start or worker; nil once it runs again
+	resources  []ResourceRequest // what its last start asked its getter
+	loggedAt   time.Time         // when a failure was last logged
+	unlogged   int               // failures since then, not logged
 }
 
-// started records a successful start at now.
-func (h *history) started(now time.Time) {
+// failureLogInterval is the least time between two logged failures of one
+// manifold, so that one failing over and over does not flood the log.
+const failureLogInterval = time.Second
+
+// logFailure reports whether a failure at now is to be logged, and how
+// many failures before it were not; or counts it among those.
+func (h *history) logFailure(now time.Time) (unlogged int, ok bool) {
+	if !h.loggedAt.IsZero() && now.Sub(h.loggedAt) < failureLogInterval {
+		h.unlogged++
+		return 0, false
+	}
+	unlogged, h.unlogged, h.loggedAt = h.unlogged, 0, now
+	return unlogged, true
+}
+
+// started records a successful start at now, which asked for resources.
+func (h *history) started(now time.Time, resources []ResourceRequest) {
 	h.startCount++
 	h.startedAt = now
 	h.err = nil
+	h.resources = resources
+}
+
+// stopped records the stop of a worker (ran) or of a failed start with
+// err, unless the engine stopped it: then err says nothing of the manifold.
+// A failed start's resources replace those of the start before.
+func (h *history) stopped(err error, resources []ResourceRequest, ran, stoppedByEngine bool) {
+	if !ran {
+		h.resources = resources
+	}
+	if err != nil && !stoppedByEngine {
+		h.err = err
+	}
 }
 
 // restartedTooOften records a failure at now and reports whether more than

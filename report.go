@@ -37,13 +37,14 @@ type Report struct {
 type ManifoldReport struct {
 	State      State
 	Inputs     []string
-	Missing    []string       // declared inputs that have no running worker now
-	StartCount int            // successful starts so far
-	Started    time.Time      // last successful start; zero if none
-	Err        error          // last error from its start or worker; nil once it runs again
-	Due        time.Time      // when a start waiting out a delay may launch; zero if none waits
-	Worker     map[string]any // the worker's own report, when it implements Reporter
-	Engine     *Report        // the worker's report when it is itself an Engine; nil otherwise
+	Missing    []string          // declared inputs that have no running worker now
+	StartCount int               // successful starts so far
+	Started    time.Time         // last successful start; zero if none
+	Err        error             // last error from its start or worker; nil once it runs again
+	Due        time.Time         // when a start waiting out a delay may launch; zero if none waits
+	Resources  []ResourceRequest // what the last start asked its getter, in order
+	Worker     map[string]any    // the worker's own report, when it implements Reporter
+	Engine     *Report           // the worker's report when it is itself an Engine; nil otherwise
 }
 
 // EventKind says what happened to a manifold.
@@ -112,7 +113,7 @@ func (e *engine) report() reportReply {
 func (r Report) clone() Report {
 	manifolds := make(map[string]ManifoldReport, len(r.Manifolds))
 	for name, m := range r.Manifolds {
-		m.Inputs, m.Missing = slices.Clone(m.Inputs), slices.Clone(m.Missing)
+		m.Inputs, m.Missing, m.Resources = slices.Clone(m.Inputs), slices.Clone(m.Missing), slices.Clone(m.Resources)
 		manifolds[name] = m
 	}
 	r.Manifolds = manifolds
@@ -127,6 +128,7 @@ func (n *node) report() ManifoldReport {
 		StartCount: n.history.startCount,
 		Started:    n.history.startedAt,
 		Err:        n.history.err,
+		Resources:  slices.Clone(n.history.resources),
 	}
 	if n.pending() || n.state == heldBack {
 		r.Due = n.due

@@ -83,6 +83,7 @@ type manifoldReportJSON struct {
 	Started    time.Time      `json:"started,omitzero"`
 	Err        string         `json:"error,omitempty"`
 	Due        time.Time      `json:"due,omitzero"`
+	Resources  []resourceJSON `json:"resources,omitempty"`
 	Worker     map[string]any `json:"worker,omitempty"`
 	Engine     *Report        `json:"engine,omitempty"`
 }
@@ -96,6 +97,7 @@ func (m ManifoldReport) toJSON() manifoldReportJSON {
 		Started:    m.Started,
 		Err:        errorText(m.Err),
 		Due:        m.Due,
+		Resources:  resourcesJSON(m.Resources),
 		Worker:     m.Worker,
 		Engine:     m.Engine,
 	}
@@ -135,10 +137,34 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 		Started:    j.Started,
 		Err:        textError(j.Err),
 		Due:        j.Due,
+		Resources:  resourcesFromJSON(j.Resources),
 		Worker:     j.Worker,
 		Engine:     j.Engine,
 	}
 	return nil
+}
+
+// resourceJSON is the JSON form of a ResourceRequest.
+type resourceJSON struct {
+	Name string `json:"name"`
+	Type string `json:"type,omitempty"`
+	Err  string `json:"error,omitempty"`
+}
+
+func resourcesJSON(requests []ResourceRequest) []resourceJSON {
+	var j []resourceJSON
+	for _, r := range requests {
+		j = append(j, resourceJSON{r.Name, r.Type, errorText(r.Err)})
+	}
+	return j
+}
+
+func resourcesFromJSON(j []resourceJSON) []ResourceRequest {
+	var requests []ResourceRequest
+	for _, r := range j {
+		requests = append(requests, ResourceRequest{r.Name, r.Type, textError(r.Err)})
+	}
+	return requests
 }
 
 // errorText returns err's message, or "" for nil.

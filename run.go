@@ -23,18 +23,22 @@ type launch struct {
 // runtime.Goexit.
 func (e *engine) run(l launch) {
 	var err error
+	var failedRequests []ResourceRequest
 	inside := "start func" // the user code running, until run returns
 	defer func() {
 		if inside != "" {
 			err = goexitError(inside)
 		}
 		judged, kind := judge(err)
-		tell(e, e.stopped, stoppedTicket{l.node, l.gen, judged, kind})
+		tell(e, e.stopped, stoppedTicket{l.node, l.gen, judged, kind, failedRequests})
 	}()
 	var worker Worker
 	worker, err = start(l.manifold, l.ctx, l.get, e)
-	if worker != nil { // else the start failed, or Filter dropped its error
-		if !tell(e, e.started, startedTicket{l.node, l.gen, worker}) {
+	requests := l.get.expire()
+	if worker == nil { // the start failed, or Filter dropped its error
+		failedRequests = requests
+	} else {
+		if !tell(e, e.started, startedTicket{l.node, l.gen, worker, requests}) {
 			killQuietly(worker) // the loop has returned: nobody else will
 		} else {
 			inside = "worker Wait"
@@ -74,7 +78,7 @@ func start(m *Manifold, ctx context.Context, get *getter, self Worker) (worker W
 		err = failure(ErrInvalid, "start func returned the engine itself as its worker")
 	}
 	if err != nil {
-		return nil, filter(m.Filter, err)
+		return nil, filter(m.Filter, get.explain(err))
 	}
 	return worker, nil
 }

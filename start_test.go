@@ -86,15 +86,21 @@ func TestGetResource(t *testing.T) {
 				t.Errorf("get(%q, %T) = %v, want %v", call.name, call.out, call.err, want)
 			}
 		}
+		for i, call := range got {
+			if call.err == dependency.ErrMissing {
+				continue
+			}
+			if errors.Is(call.err, dependency.ErrMissing) {
+				t.Errorf("get(%q, %T) #%d = %v, want ErrMissing itself (==)", call.name, call.out, i, call.err)
+			}
+		}
+		// A presence check is answered without Output.
 		outputs := outputCalls.all()
-		if len(outputs) != 2 || outputs[0].name != "output" || outputs[1].name != "output" {
-			t.Fatalf("Output calls %v, want two with the worker of %q", outputs, "output")
+		if len(outputs) != 1 || outputs[0].name != "output" {
+			t.Fatalf("Output calls %v, want one with the worker of %q", outputs, "output")
 		}
 		if _, ok := outputs[0].out.(*string); !ok {
-			t.Errorf("Output's first out = %T, want *string", outputs[0].out)
-		}
-		if outputs[1].out != nil {
-			t.Errorf("Output's second out = %v, want nil", outputs[1].out)
+			t.Errorf("Output's out = %T, want *string", outputs[0].out)
 		}
 		stopEngine(t, engine, nil)
 	})
@@ -155,17 +161,33 @@ func TestErrMissingNamesInputAndReason(t *testing.T) {
 		})
 		synctest.Wait()
 		got := <-errs
-		for i, want := range []string{
-			`"undeclared" is not an input of "m": dependency not available`,
-			`input "absent" not running: dependency not available`,
-			`input "plain" has no Output for *int: dependency not available`,
-		} {
-			if got[i] == nil || got[i].Error() != want || !errors.Is(got[i], dependency.ErrMissing) {
-				t.Errorf("error %d = %v, want %q wrapping ErrMissing", i, got[i], want)
+		for i, err := range got[:3] {
+			if err != dependency.ErrMissing {
+				t.Errorf("error %d = %v, want ErrMissing itself", i, err)
 			}
 		}
 		if got[3] != nil {
-			t.Errorf("get(\"plain\", nil) = %v, want nil: an input without Output serves a nil out", got[3])
+			t.Errorf("get(\"plain\", nil) = %v, want nil: a presence check of a running input", got[3])
+		}
+		// The reasons are in the report, one per request, in order.
+		resources := engine.Report().Manifolds["m"].Resources
+		want := []struct{ name, typ, err string }{
+			{"undeclared", "", `"undeclared" is not an input of "m": dependency not available`},
+			{"absent", "", `input "absent" not running: dependency not available`},
+			{"plain", "*int", `input "plain" has no Output for *int: dependency not available`},
+			{"plain", "", ""},
+		}
+		if len(resources) != len(want) {
+			t.Fatalf("Resources = %v, want %d requests", resources, len(want))
+		}
+		for i, w := range want {
+			r := resources[i]
+			if r.Name != w.name || r.Type != w.typ || errorText(r.Err) != w.err {
+				t.Errorf("Resources[%d] = {%q %q %v}, want {%q %q %s}", i, r.Name, r.Type, r.Err, w.name, w.typ, w.err)
+			}
+			if w.err != "" && !errors.Is(r.Err, dependency.ErrMissing) {
+				t.Errorf("Resources[%d].Err = %v, want it to wrap ErrMissing", i, r.Err)
+			}
 		}
 		stopEngine(t, engine, nil)
 	})
@@ -235,7 +257,8 @@ func TestOutputPanicIsError(t *testing.T) {
 		mustInstall(t, engine, "b", dependency.Manifold{
 			Inputs: []string{"a"},
 			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-				err := get("a", nil)
+				var w *testWorker
+				err := get("a", &w)
 				errs.add(err)
 				return nil, err
 			},
@@ -500,4 +523,12 @@ func TestStartContextLivesWithWorker(t *testing.T) {
 			t.Errorf("ctx of b after Wait = %v, want cancelled", err)
 		}
 	})
+}
+
+// errorText returns err's message, or "" for nil.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
