@@ -38,8 +38,7 @@ func New(config EngineConfig) (Engine, error) {
 	e := &engine{
 		config:  config,
 		tickets: make(chan ticket),
-		started: make(chan startedTicket),
-		stopped: make(chan stoppedTicket),
+		reports: make(chan ticket, reportsBuffered),
 	}
 	e.tomb.Go(e.loop)
 	return e, nil
@@ -51,9 +50,8 @@ type engine struct {
 	config EngineConfig
 	tomb   tomb.Tomb
 
-	tickets chan ticket        // what Install, Uninstall and Report ask
-	started chan startedTicket // from start goroutines
-	stopped chan stoppedTicket // from start goroutines, once each
+	tickets chan ticket // what Install, Uninstall and Report ask
+	reports chan ticket // what start goroutines tell: started, then stopped once
 
 	// goroutines counts every goroutine the engine starts besides the
 	// loop, so that Wait returns only after they have finished.
@@ -145,13 +143,12 @@ func (e *engine) loop() error {
 			e.shutDown()
 		case t := <-e.tickets:
 			t.handle(e)
-		case t := <-e.started:
-			e.gotStarted(t)
-		case t := <-e.stopped:
-			e.gotStopped(t)
+		case t := <-e.reports:
+			t.handle(e)
 		case <-e.timers.fired(timer):
 			e.gotTimer()
 		case <-e.stopDue:
+			e.abandon()
 			return e.finish(e.stopTimedOut())
 		}
 	}
@@ -376,7 +373,7 @@ func (e *engine) tryLaunch(n *node) {
 		}
 	}
 	e.enter(n, starting)
-	l := launch{node: n, gen: n.gen, manifold: n.manifold, get: newGetter(n)}
+	l := &launch{node: n, gen: n.gen, manifold: n.manifold, get: newGetter(n)}
 	if n.manifold.StartContext != nil {
 		l.ctx, n.cancel = context.WithCancel(context.Background())
 	}

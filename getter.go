@@ -2,6 +2,7 @@ package dependency
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 )
 
@@ -108,7 +109,7 @@ func (output OutputFunc) call(input string, worker Worker, out any) (err error) 
 func (g *getter) record(name string, out any, returned, reason error) {
 	request := ResourceRequest{Name: name, Err: reason}
 	if out != nil {
-		request.Type = fmt.Sprintf("%T", out)
+		request.Type = reflect.TypeOf(out).String()
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -3,9 +3,11 @@ package dependency
 import "github.com/juju/errors"
 
 // The loop's mail. Public methods send tickets, each carrying its own
-// reply channel; start goroutines send a startedTicket when their start
-// returns a worker and a stoppedTicket when it is over. No send blocks on
-// a loop that has returned.
+// reply channel, and give up once the engine is dying. Start goroutines
+// send a startedTicket when their start returns a worker and a
+// stoppedTicket when it is over, on one channel, so that the loop takes a
+// goroutine's tickets in the order sent; the loop reads that channel until
+// every start goroutine has stopped, or hands it to abandon.
 
 // ticket is a request of a public method to the loop. Its handle runs on
 // the loop goroutine and always sends the reply.
@@ -35,6 +37,15 @@ func (t installTicket) handle(e *engine)   { t.reply <- e.gotInstall(t.batch) }
 func (t uninstallTicket) handle(e *engine) { t.reply <- e.gotUninstall(t.name) }
 func (t reportTicket) handle(e *engine)    { t.reply <- e.report() }
 
+func (t startedTicket) handle(e *engine) { e.gotStarted(t) }
+func (t stoppedTicket) handle(e *engine) { e.gotStopped(t) }
+
+// reportsBuffered is how many tickets of start goroutines may wait for the
+// loop, so that when thousands start or stop at once each goroutine goes
+// on to its worker's Wait, or ends, rather than waiting its turn with the
+// loop.
+const reportsBuffered = 64
+
 // startedTicket tells the loop that a start returned worker.
 type startedTicket struct {
 	node      *node
@@ -61,16 +72,5 @@ func (e *engine) request(t ticket, reply <-chan error) error {
 		return <-reply // the loop always replies
 	case <-e.tomb.Dying():
 		return errors.Trace(ErrShuttingDown)
-	}
-}
-
-// tell sends t to the loop over ch. It returns false, sending nothing, once
-// the loop has returned.
-func tell[T any](e *engine, ch chan<- T, t T) bool {
-	select {
-	case ch <- t:
-		return true
-	case <-e.tomb.Dead():
-		return false
 	}
 }

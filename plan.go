@@ -105,16 +105,19 @@ func (p *plan) installed(name string) bool {
 // dependents returns the names that depend on name: the installed ones
 // (in name order if p.sorted), then the members.
 func (p *plan) dependents(name string) []string {
-	var names []string
-	if n := p.e.nodes[name]; n != nil {
-		for _, d := range n.dependents {
-			names = append(names, d.name)
-		}
-		if p.sorted {
-			slices.Sort(names)
-		}
+	members := p.memberDependents[name]
+	n := p.e.nodes[name]
+	if n == nil || len(n.dependents) == 0 {
+		return members // the usual case, installing in dependency order
 	}
-	return append(names, p.memberDependents[name]...)
+	names := make([]string, 0, len(n.dependents)+len(members))
+	for _, d := range n.dependents {
+		names = append(names, d.name)
+	}
+	if p.sorted {
+		slices.Sort(names)
+	}
+	return append(names, members...)
 }
 
 // walk visits root and every name that depends on it, depth first, and

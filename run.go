@@ -21,29 +21,25 @@ type launch struct {
 // worker to the loop, waits for it, and tells the loop that it stopped,
 // exactly once, even when user code ends the goroutine with
 // runtime.Goexit.
-func (e *engine) run(l launch) {
-	var err error
-	var failedRequests []ResourceRequest
+func (e *engine) run(l *launch) {
+	stopped := stoppedTicket{node: l.node, gen: l.gen}
 	inside := "start func" // the user code running, until run returns
 	defer func() {
 		if inside != "" {
-			err = goexitError(inside)
+			stopped.err = goexitError(inside)
 		}
-		judged, kind := judge(err)
-		tell(e, e.stopped, stoppedTicket{l.node, l.gen, judged, kind, failedRequests})
+		stopped.err, stopped.kind = judge(stopped.err)
+		e.reports <- stopped
 	}()
-	var worker Worker
-	worker, err = start(l.manifold, l.ctx, l.get, e)
+	worker, err := start(l.manifold, l.ctx, l.get, e)
 	requests := l.get.expire()
+	l.get = nil        // the snapshot lives on only if the worker keeps it
 	if worker == nil { // the start failed, or Filter dropped its error
-		failedRequests = requests
+		stopped.err, stopped.resources = err, requests
 	} else {
-		if !tell(e, e.started, startedTicket{l.node, l.gen, worker, requests}) {
-			killQuietly(worker) // the loop has returned: nobody else will
-		} else {
-			inside = "worker Wait"
-			err = filter(l.manifold.Filter, wait(worker))
-		}
+		e.reports <- startedTicket{l.node, l.gen, worker, requests}
+		inside = "worker Wait"
+		stopped.err = filter(l.manifold.Filter, wait(worker))
 	}
 	inside = ""
 }

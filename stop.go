@@ -65,6 +65,25 @@ func (e *engine) waitGoroutines() error {
 	}
 }
 
+// abandon hands the start goroutines' tickets, when the loop returns at
+// StopTimeout, to a goroutine that kills each worker still starting and
+// ends once the last start goroutine has stopped, so that none of them
+// blocks on tickets nobody reads. Wait does not wait for it. It must only
+// be called from the loop goroutine, as it returns.
+func (e *engine) abandon() {
+	live := e.live
+	go func() {
+		for live > 0 {
+			switch t := (<-e.reports).(type) {
+			case startedTicket:
+				killQuietly(t.worker)
+			case stoppedTicket:
+				live--
+			}
+		}
+	}()
+}
+
 // stopTimedOut logs every worker still running and returns the error that
 // names them. It must only be called from the loop goroutine.
 func (e *engine) stopTimedOut() error {
