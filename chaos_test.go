@@ -91,7 +91,7 @@ func (c *chaos) run() {
 			total += n
 		}
 	}
-	c.t.Logf("%d manifolds, %d operations, %d starts, %v on the fake clock", len(c.specs), killAt, total, time.Since(begin))
+	c.t.Logf("%d manifolds, %d operations, %d starts, %v on the fake clock, OrderedStop %v", len(c.specs), killAt, total, time.Since(begin), c.orderedStop)
 }
 
 // installAll installs most of the graph in random order, some of it in

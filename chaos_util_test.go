@@ -69,6 +69,10 @@ type chaosRecord struct {
 	endOf    int           // the manifold version that ended so
 	blocked  chan struct{} // closed to let a blocked start return its worker
 
+	// holding is what a start in flight got from its inputs, once it has
+	// asked them all: with OrderedStop, none of them may be killed.
+	holding map[string]*chaosWorker
+
 	panicStart   bool   // the next start panics
 	hostileStart error  // the next start fails with this error, whose methods panic
 	panicOutput  string // the next Output call on this name's worker for this dependent panics
@@ -84,6 +88,8 @@ type chaos struct {
 	engine dependency.Engine
 	specs  []*chaosSpec
 	steps  []string // the latest operations, for failure messages
+
+	orderedStop bool // the engine's EngineConfig.OrderedStop, drawn from the seed
 
 	mu       sync.Mutex
 	records  map[string]*chaosRecord
@@ -107,6 +113,8 @@ func newChaos(t *testing.T, seed uint64) *chaos {
 	}
 	config := chaosConfig
 	config.Logger = &chaosLogger{period: 5 + c.rng.Int64N(50)}
+	c.orderedStop = c.rng.IntN(2) == 0
+	config.OrderedStop = c.orderedStop
 	engine, err := dependency.New(config)
 	if err != nil {
 		t.Fatalf("New(%+v) = %v, want nil", config, err)
@@ -213,7 +221,7 @@ func (c *chaos) step(format string, args ...any) {
 // hold c.mu.
 func (c *chaos) fatalf(format string, args ...any) {
 	c.t.Helper()
-	c.t.Errorf("seed %d: %s\nlatest steps:\n\t%s", c.seed, fmt.Sprintf(format, args...), strings.Join(c.steps, "\n\t"))
+	c.t.Errorf("seed %d (OrderedStop %v): %s\nlatest steps:\n\t%s", c.seed, c.orderedStop, fmt.Sprintf(format, args...), strings.Join(c.steps, "\n\t"))
 	c.engine.Kill()
 	c.mu.Lock()
 	for _, r := range c.records {
@@ -280,6 +288,7 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 	defer func() {
 		c.mu.Lock()
 		r.starting--
+		r.holding = nil
 		c.mu.Unlock()
 	}()
 
@@ -312,6 +321,9 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 			return nil, err
 		}
 	}
+	c.mu.Lock()
+	r.holding = seen
+	c.mu.Unlock()
 	if block {
 		release := make(chan struct{})
 		c.mu.Lock()
@@ -421,8 +433,34 @@ func (w *chaosWorker) run() {
 	close(w.done)
 }
 
-func (w *chaosWorker) Kill()       { w.killOnce.Do(func() { close(w.kill) }) }
+// Kill is only called by the engine.
+func (w *chaosWorker) Kill() {
+	w.killOnce.Do(func() {
+		w.c.checkKill(w)
+		close(w.kill)
+	})
+}
+
 func (w *chaosWorker) Wait() error { <-w.done; return w.err }
+
+// checkKill records a problem if, with OrderedStop, the engine kills w
+// while a worker started with it is alive, or a start that got it is in
+// flight. It runs on the goroutine that calls Kill.
+func (c *chaos) checkKill(w *chaosWorker) {
+	if !c.orderedStop {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, r := range c.records {
+		if r.live != nil && r.live.seen[w.name] == w {
+			c.problem("%q: its worker was killed while %q's worker, started with it, was alive", w.name, name)
+		}
+		if r.holding[w.name] == w {
+			c.problem("%q: its worker was killed while a start of %q that got it was in flight", w.name, name)
+		}
+	}
+}
 
 // chaosLogger is a campaign's Logger: it drops every line, but panics
 // instead on every period-th call, as a logger that breaks now and then

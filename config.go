@@ -55,6 +55,15 @@ type EngineConfig struct {
 	// abandons the goroutines of the workers still running. 0: forever.
 	StopTimeout time.Duration
 
+	// OrderedStop makes every stop the engine itself makes wait for
+	// dependents first: an input's worker is killed only once every
+	// dependent worker started with it (running, or with its start in
+	// flight) has stopped. It holds on shutdown, Uninstall, ErrUninstall
+	// and the bounce of an input; a worker that stops by itself is not
+	// held back. Independent parts of the graph stop concurrently. false:
+	// every affected worker is told to stop at once.
+	OrderedStop bool
+
 	// Logger receives the engine's log lines; nil: the "dependency" loggo
 	// module.
 	Logger Logger

@@ -41,6 +41,16 @@
 // start is held back while one of its inputs is about to start, so that it
 // is not bounced as soon as it runs.
 //
+// With [EngineConfig].OrderedStop, every stop the engine makes itself
+// (Kill, a fatal error, too many restarts, Uninstall, ErrUninstall, the
+// bounce of an input) kills an input's worker only once every dependent
+// worker started with it has stopped, as systemd stops units in reverse
+// dependency order and Erlang/OTP supervisors stop children in reverse
+// start order. A worker that stops by itself is not held back; independent
+// parts of the graph stop concurrently; a dependent's restart waits until
+// its input has restarted. [ManifoldReport].WaitingFor names the
+// dependents an input waits for.
+//
 // Kill stops every worker and starts no new one; it never blocks. Wait
 // returns once every worker's Wait and every goroutine of the engine have
 // returned, with the fatal error that stopped the engine, or nil.

@@ -3,6 +3,7 @@ package dependency
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -231,12 +232,13 @@ func (e *engine) gotStarted(t startedTicket) {
 func (e *engine) gotStopped(t stoppedTicket) {
 	e.live-- // every start goroutine sends its stoppedTicket exactly once
 	n, err, kind := t.node, t.err, t.kind
-	if n.state != starting && n.state != running && n.state != stopping {
+	if n.state != starting && n.state != running && n.state != draining && n.state != stopping {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
 	}
-	ran, stoppedByEngine := n.worker != nil, n.state == stopping
+	ran, stoppedByEngine := n.worker != nil, n.state == stopping || n.state == draining
 	e.enter(n, idle)
+	e.release(n)
 	if t.gen == n.gen {
 		n.history.stopped(err, t.resources, ran, stoppedByEngine)
 	}
@@ -344,7 +346,7 @@ func (e *engine) requestStart(n *node, delay time.Duration, pending nodeState) {
 	}
 	due := time.Now().Add(delay)
 	switch n.state {
-	case starting, running, stopping:
+	case starting, running, draining, stopping:
 		return
 	case pendingBounce, pendingError, heldBack:
 		if !due.After(n.due) {
@@ -373,6 +375,9 @@ func (e *engine) tryLaunch(n *node) {
 		}
 	}
 	e.enter(n, starting)
+	if e.config.OrderedStop {
+		e.take(n)
+	}
 	l := &launch{node: n, gen: n.gen, manifold: n.manifold, get: newGetter(n)}
 	if n.manifold.StartContext != nil {
 		l.ctx, n.cancel = context.WithCancel(context.Background())
@@ -382,20 +387,37 @@ func (e *engine) tryLaunch(n *node) {
 	e.goroutines.Go(func() { e.run(l) })
 }
 
-// requestStop stops n's worker, or cancels its pending start. It must only
-// be called from the loop goroutine.
+// requestStop stops n's worker, or cancels its pending start. With
+// OrderedStop, a worker that dependents took drains first: they are asked
+// to stop, and release kills it once the last has stopped. It must only be
+// called from the loop goroutine.
 func (e *engine) requestStop(n *node) {
 	switch n.state {
 	case pendingBounce, pendingError, heldBack:
 		e.enter(n, idle)
-	case starting, running:
-		e.enter(n, stopping)
-		if n.cancel != nil {
-			n.cancel()
+	case running:
+		if len(n.takenBy) > 0 {
+			e.enter(n, draining)
+			for _, d := range slices.Clone(n.takenBy) { // they leave it as they stop
+				e.requestStop(d)
+			}
+			return
 		}
-		if n.worker != nil {
-			e.kill(n.worker)
-		}
+		e.stopNow(n)
+	case starting:
+		e.stopNow(n)
+	}
+}
+
+// stopNow cancels n's start, or kills its worker. It must only be called
+// from the loop goroutine.
+func (e *engine) stopNow(n *node) {
+	e.enter(n, stopping)
+	if n.cancel != nil {
+		n.cancel()
+	}
+	if n.worker != nil {
+		e.kill(n.worker)
 	}
 }
 
@@ -406,7 +428,7 @@ func (e *engine) bounceDependents(n *node) {
 		e.observe(Event{Kind: EventBounced, Manifold: d.name})
 		e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
 		switch d.state {
-		case starting, running:
+		case starting, running, draining:
 			e.requestStop(d)
 		default:
 			e.requestStart(d, e.config.bounceDelay(), pendingBounce) // each its own jitter

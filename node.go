@@ -18,10 +18,11 @@ const (
 	heldBack                       // the start is due, but an input is about to start
 	starting                       // a goroutine is calling the start func
 	running                        // the worker is current
+	draining                       // with OrderedStop: to stop once the dependents that took its worker have
 	stopping                       // the engine asked the start or the worker to stop
 )
 
-var nodeStateNames = [...]string{"idle", "pending after a bounce", "pending after an error", "held back", "starting", "running", "stopping"}
+var nodeStateNames = [...]string{"idle", "pending after a bounce", "pending after an error", "held back", "starting", "running", "draining", "stopping"}
 
 func (s nodeState) String() string { return nodeStateNames[s] }
 
@@ -33,7 +34,8 @@ var transitions = [...][]nodeState{
 	pendingError:  {idle, pendingBounce, pendingError, heldBack},
 	heldBack:      {idle, pendingBounce, pendingError, heldBack, starting},
 	starting:      {idle, running, stopping},
-	running:       {idle, stopping},
+	running:       {idle, draining, stopping},
+	draining:      {idle, stopping},
 	stopping:      {idle},
 }
 
@@ -51,6 +53,12 @@ type node struct {
 	timerSeq uint64             // the live entry of this node in the timer queue
 	worker   Worker             // the worker, from its start until it stops
 	cancel   context.CancelFunc // cancels the StartContext ctx, if any
+
+	// With OrderedStop: the inputs whose workers the current start was
+	// given, and the dependents whose current start was given this
+	// node's current worker.
+	took    []*node
+	takenBy []*node
 
 	history history // of the installed manifold's starts
 }
@@ -147,10 +155,23 @@ func (n *node) aboutToStart() bool {
 		return false
 	}
 	switch n.state {
-	case heldBack, starting, pendingBounce, stopping:
+	case heldBack, starting, pendingBounce, draining, stopping:
 		return true
 	}
 	return false
+}
+
+// waitingFor returns the names, sorted, of the dependents n drains for.
+func (n *node) waitingFor() []string {
+	if n.state != draining {
+		return nil
+	}
+	names := make([]string, len(n.takenBy))
+	for i, d := range n.takenBy {
+		names[i] = d.name
+	}
+	slices.Sort(names)
+	return names
 }
 
 // pending reports whether n waits out a delay in the timer queue.
@@ -165,7 +186,7 @@ func (n *node) publicState() State {
 		return StateStopped
 	case running:
 		return StateStarted
-	case stopping:
+	case draining, stopping:
 		return StateStopping
 	}
 	return StateStarting

@@ -43,6 +43,7 @@ type ManifoldReport struct {
 	Err        error             // last error from its start or worker; nil once it runs again
 	Due        time.Time         // when a start waiting out a delay may launch; zero if none waits
 	Resources  []ResourceRequest // what the last start asked its getter, in order
+	WaitingFor []string          // with OrderedStop: the dependents, sorted, whose workers must stop before this one is killed
 	Worker     map[string]any    // the worker's own report, when it implements Reporter
 	Engine     *Report           // the worker's report when it is itself an Engine; nil otherwise
 }
@@ -114,6 +115,7 @@ func (r Report) clone() Report {
 	manifolds := make(map[string]ManifoldReport, len(r.Manifolds))
 	for name, m := range r.Manifolds {
 		m.Inputs, m.Missing, m.Resources = slices.Clone(m.Inputs), slices.Clone(m.Missing), slices.Clone(m.Resources)
+		m.WaitingFor = slices.Clone(m.WaitingFor)
 		manifolds[name] = m
 	}
 	r.Manifolds = manifolds
@@ -129,6 +131,7 @@ func (n *node) report() ManifoldReport {
 		Started:    n.history.startedAt,
 		Err:        n.history.err,
 		Resources:  slices.Clone(n.history.resources),
+		WaitingFor: n.waitingFor(),
 	}
 	if n.pending() || n.state == heldBack {
 		r.Due = n.due

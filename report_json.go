@@ -84,6 +84,7 @@ type manifoldReportJSON struct {
 	Err        string         `json:"error,omitempty"`
 	Due        time.Time      `json:"due,omitzero"`
 	Resources  []resourceJSON `json:"resources,omitempty"`
+	WaitingFor []string       `json:"waiting_for,omitempty"`
 	Worker     map[string]any `json:"worker,omitempty"`
 	Engine     *Report        `json:"engine,omitempty"`
 }
@@ -98,6 +99,7 @@ func (m ManifoldReport) toJSON() manifoldReportJSON {
 		Err:        errorText(m.Err),
 		Due:        m.Due,
 		Resources:  resourcesJSON(m.Resources),
+		WaitingFor: m.WaitingFor,
 		Worker:     m.Worker,
 		Engine:     m.Engine,
 	}
@@ -138,6 +140,7 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 		Err:        textError(j.Err),
 		Due:        j.Due,
 		Resources:  resourcesFromJSON(j.Resources),
+		WaitingFor: j.WaitingFor,
 		Worker:     j.Worker,
 		Engine:     j.Engine,
 	}

@@ -37,7 +37,7 @@ func TestOutputOfServesResource(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		output, calls := outputCounter()
 		w := newSettingsWorker("hello")
-		defer stopWorker(t, w)
+		defer killAndWait(t, w)
 
 		var s *settings
 		if err := output(w, &s); err != nil {
@@ -53,7 +53,7 @@ func TestOutputOfNilOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		output, calls := outputCounter()
 		w := newSettingsWorker("hello")
-		defer stopWorker(t, w)
+		defer killAndWait(t, w)
 
 		if err := output(w, nil); err != nil {
 			t.Errorf("output(w, nil) = %v, want nil", err)
@@ -68,7 +68,7 @@ func TestOutputOfWrongWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		output, calls := outputCounter()
 		w := dependency.NewWorker(untilKilled)
-		defer stopWorker(t, w)
+		defer killAndWait(t, w)
 
 		var s *settings
 		err := output(w, &s)
@@ -82,7 +82,7 @@ func TestOutputOfWrongWorker(t *testing.T) {
 func TestOutputOfWrongOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newSettingsWorker("hello")
-		defer stopWorker(t, w)
+		defer killAndWait(t, w)
 		stringer := dependency.OutputOf(func(*settingsWorker) fmt.Stringer { return nil })
 
 		var s settings
@@ -122,8 +122,8 @@ func checkMissing(t *testing.T, err error, want string) {
 	}
 }
 
-// stopWorker kills w and checks that its Wait returns nil.
-func stopWorker(t *testing.T, w dependency.Worker) {
+// killAndWait kills w and checks that its Wait returns nil.
+func killAndWait(t *testing.T, w dependency.Worker) {
 	t.Helper()
 	w.Kill()
 	if err := w.Wait(); err != nil {

@@ -1,10 +1,37 @@
 package dependency
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 )
+
+// take records, for OrderedStop, which input workers n's start is given:
+// those of the inputs running now. It must only be called from the loop
+// goroutine, as n's start launches.
+func (e *engine) take(n *node) {
+	for _, input := range n.inputs {
+		if input.manifold != nil && input.worker != nil {
+			n.took = append(n.took, input)
+			input.takenBy = append(input.takenBy, n)
+		}
+	}
+}
+
+// release lets go of what n's stopped worker took and was taken of it: an
+// input draining for n is killed once no other dependent holds it. It must
+// only be called from the loop goroutine, when n's worker has stopped.
+func (e *engine) release(n *node) {
+	for _, input := range n.took {
+		input.takenBy = slices.DeleteFunc(input.takenBy, func(d *node) bool { return d == n })
+		if input.state == draining && len(input.takenBy) == 0 {
+			e.stopNow(input)
+		}
+	}
+	n.took, n.takenBy = nil, nil
+}
 
 // shutDown stops every worker and cancels every pending start. It must only
 // be called from the loop goroutine.
@@ -89,16 +116,20 @@ func (e *engine) abandon() {
 func (e *engine) stopTimedOut() error {
 	var stuck []string
 	for name, n := range e.nodes {
-		if n.state == starting || n.state == running || n.state == stopping {
-			stuck = append(stuck, name)
+		switch n.state {
+		case starting, running, stopping:
+			stuck = append(stuck, fmt.Sprintf("%q", name))
 			e.logf(slog.LevelError, name, "worker did not stop within %v; abandoned", e.config.StopTimeout)
+		case draining:
+			stuck = append(stuck, fmt.Sprintf("%q (waiting for %s)", name, quoteAll(n.waitingFor(), ", ")))
+			e.logf(slog.LevelError, name, "worker still waiting for %s to stop after %v; abandoned", quoteAll(n.waitingFor(), ", "), e.config.StopTimeout)
 		}
 	}
 	if len(stuck) == 0 {
 		return failure(ErrStopTimeout, "worker Kill calls did not return within %v", e.config.StopTimeout)
 	}
 	slices.Sort(stuck)
-	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, quoteAll(stuck, ", "))
+	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, strings.Join(stuck, ", "))
 }
 
 // finish returns Wait's error. It must only be called from the loop
