@@ -1,0 +1,35 @@
+// Package introspect serves a live picture of a dependency engine over
+// HTTP, as net/http/pprof serves profiles: mount Handler on a debug server
+// and open it in a browser.
+//
+//	mux.Handle("/debug/engine/", http.StripPrefix("/debug/engine", introspect.Handler(engine)))
+//
+// The handler answers GET (and HEAD) only, and changes nothing in the
+// engine, but what it shows (manifold names, error text, the workers' own
+// reports) may be private: serve it on a loopback address, or behind
+// authentication, never openly.
+//
+// Under the prefix it serves:
+//
+//   - "/": a page that draws the graph and redraws it each second in
+//     place, counting down to each pending restart, and says when the
+//     engine has stopped or the server no longer answers. It needs nothing
+//     from the network: its script and style are served from here too.
+//   - "/report": the engine's dependency.Report as JSON.
+//   - "/graph.dot": the graph in Graphviz's DOT language (Report.DOT).
+//   - "/graph.svg": the page's picture alone, as SVG.
+//
+// The picture is drawn in layers, each manifold below its inputs: a box per
+// manifold, filled by its state and outlined in red while it has an error,
+// with its start count, its error and, while it waits to restart, when it
+// will; an arrow from each input to its dependent, dashed while the input
+// is not running; a dashed box for an input that is not installed. A
+// manifold whose worker is itself an engine is drawn as a box holding that
+// engine's manifolds. Past 500 manifolds, nested ones included, the picture
+// shows only those that are not started or have an error, with their inputs
+// and dependents, and says so.
+//
+// Importing the package costs nothing until a request comes: it has no
+// init work, starts no goroutine and writes no file. Each request reads one
+// Report and lays it out afresh.
+package introspect

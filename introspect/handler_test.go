@@ -1,0 +1,177 @@
+package introspect
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/seedworks/dependency"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestSVGStyleHash(t *testing.T) {
+	sum := sha256.Sum256([]byte(svgStyle))
+	if want := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); svgStyleHash != want {
+		t.Errorf("svgStyleHash = %q, want %q: the page's CSP would block the picture's style", svgStyleHash, want)
+	}
+}
+
+// fixedEngine is an Engine whose Report is always the same, for tests of
+// what the handler makes of a report. It counts the calls that would
+// change an engine.
+type fixedEngine struct {
+	report  dependency.Report
+	changes int
+}
+
+func (e *fixedEngine) Kill()                                     { e.changes++ }
+func (e *fixedEngine) Wait() error                               { return nil }
+func (e *fixedEngine) Install(string, dependency.Manifold) error { e.changes++; return nil }
+func (e *fixedEngine) Uninstall(string) error                    { e.changes++; return nil }
+func (e *fixedEngine) Report() dependency.Report                 { return e.report }
+
+func TestHandlerServes(t *testing.T) {
+	engine := &fixedEngine{report: agentReport()}
+	mux := http.NewServeMux()
+	mux.Handle("/debug/engine/", http.StripPrefix("/debug/engine", Handler(engine)))
+	for _, tc := range []struct {
+		path, contentType, contains string
+	}{
+		{"/debug/engine/", "text/html; charset=utf-8", `<script src="page.js"></script>`},
+		{"/debug/engine/page.js", "text/javascript; charset=utf-8", "graph.svg"},
+		{"/debug/engine/page.css", "text/css; charset=utf-8", "#graph"},
+		{"/debug/engine/report", "application/json", `"api-caller": {`},
+		{"/debug/engine/graph.dot", "text/vnd.graphviz; charset=utf-8", `"config" -> "api-caller"`},
+		{"/debug/engine/graph.svg", "image/svg+xml", `data-path="workload/consumer"`},
+	} {
+		resp := get(t, mux, http.MethodGet, tc.path)
+		if resp.Code != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", tc.path, resp.Code)
+		}
+		if got := resp.Header().Get("Content-Type"); got != tc.contentType {
+			t.Errorf("GET %s: Content-Type = %q, want %q", tc.path, got, tc.contentType)
+		}
+		if body := resp.Body.String(); !strings.Contains(body, tc.contains) {
+			t.Errorf("GET %s: body lacks %q; body:\n%s", tc.path, tc.contains, body)
+		}
+	}
+	if engine.changes != 0 {
+		t.Errorf("engine changed %d times by GET requests, want 0", engine.changes)
+	}
+}
+
+func TestHandlerReportIsTheEngines(t *testing.T) {
+	engine := &fixedEngine{report: agentReport()}
+	var got dependency.Report
+	body := get(t, Handler(engine), http.MethodGet, "/report").Body.Bytes()
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("GET /report: %v; body %s", err, body)
+	}
+	workload := got.Manifolds["workload"]
+	if workload.Engine == nil || workload.Engine.Manifolds["consumer"].Err == nil {
+		t.Errorf("GET /report: workload = %+v, want its nested engine with consumer's error", workload)
+	}
+	if due := got.Manifolds["api-caller"].Due; !due.Equal(epoch.Add(2 * time.Second)) {
+		t.Errorf("GET /report: api-caller due %v, want %v", due, epoch.Add(2*time.Second))
+	}
+}
+
+func TestHandlerIsReadOnly(t *testing.T) {
+	engine := &fixedEngine{report: agentReport()}
+	handler := Handler(engine)
+	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		for _, path := range []string{"/", "/report", "/graph.dot", "/graph.svg", ""} {
+			if resp := get(t, handler, method, path); resp.Code != http.StatusMethodNotAllowed {
+				t.Errorf("%s %q = %d, want 405", method, path, resp.Code)
+			}
+		}
+	}
+	if resp := get(t, handler, http.MethodHead, "/report"); resp.Code != http.StatusOK {
+		t.Errorf("HEAD /report = %d, want 200", resp.Code)
+	}
+	if engine.changes != 0 {
+		t.Errorf("engine changed %d times, want 0", engine.changes)
+	}
+}
+
+func TestHandlerUnknownPath(t *testing.T) {
+	if resp := get(t, Handler(&fixedEngine{}), http.MethodGet, "/secret"); resp.Code != http.StatusNotFound {
+		t.Errorf("GET /secret = %d, want 404", resp.Code)
+	}
+}
+
+func TestHandlerRedirectsPrefixToDirectory(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/debug/engine", http.StripPrefix("/debug/engine", Handler(&fixedEngine{})))
+	resp := get(t, mux, http.MethodGet, "/debug/engine")
+	if resp.Code != http.StatusMovedPermanently || resp.Header().Get("Location") != "engine/" {
+		t.Errorf("GET /debug/engine = %d to %q, want 301 to %q, where relative links work", resp.Code, resp.Header().Get("Location"), "engine/")
+	}
+}
+
+func TestHandlerPageHeaders(t *testing.T) {
+	resp := get(t, Handler(&fixedEngine{}), http.MethodGet, "/")
+	csp := resp.Header().Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", svgStyleHash} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("GET /: Content-Security-Policy = %q, want it to hold %q", csp, want)
+		}
+	}
+}
+
+func TestHandlerSVGOfRealEngine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine, err := dependency.New(dependency.EngineConfig{ErrorDelay: 3 * time.Second, Logger: discard{}})
+		if err != nil {
+			t.Fatalf("New() = %v, want nil", err)
+		}
+		defer func() {
+			engine.Kill()
+			_ = engine.Wait()
+		}()
+		err = dependency.Install(engine, dependency.Manifolds{
+			"a": {Start: idleStart},
+			"b": {Inputs: []string{"a"}, Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return nil, errBroken
+			}},
+		})
+		if err != nil {
+			t.Fatalf("Install() = %v, want nil", err)
+		}
+		synctest.Wait()
+		svg := get(t, Handler(engine), http.MethodGet, "/graph.svg").Body.String()
+		for _, want := range []string{
+			`<g class="manifold started" data-state="started" data-path="a">`,
+			`<g class="manifold starting failed" data-state="starting" data-path="b">`,
+			`>restarts in 3.0s</text>`,
+			`<path class="arrow" data-from="a" data-to="b"`,
+		} {
+			if !strings.Contains(svg, want) {
+				t.Errorf("GET /graph.svg lacks %s; SVG:\n%s", want, svg)
+			}
+		}
+	})
+}
+
+// get serves one request to handler and returns the response.
+func get(t *testing.T, handler http.Handler, method, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, "http://127.0.0.1"+path, nil)
+	if path == "" {
+		req.URL.Path = "" // as http.StripPrefix leaves the prefix itself
+	}
+	resp := httptest.NewRecorder()
+	handler.ServeHTTP(resp, req)
+	return resp
+}

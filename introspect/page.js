@@ -1,0 +1,103 @@
+// The page asks for graph.svg each second and puts the picture in place of
+// the last one, without reloading. Between pictures it counts down to each
+// pending restart, by the server's clock as the last picture gave it.
+'use strict';
+
+(function () {
+	const refreshEvery = 1000; // ms between pictures
+	const graph = document.getElementById('graph');
+	const status = document.getElementById('status');
+	let skew = 0; // the server's clock minus this browser's, in ms
+	let lastSeen = null; // when the server last answered
+
+	async function refresh() {
+		try {
+			const response = await fetch('graph.svg', { cache: 'no-store' });
+			if (!response.ok) {
+				throw new Error('the server answered ' + response.status + ' ' + response.statusText);
+			}
+			const text = await response.text();
+			const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+			if (svg.namespaceURI !== 'http://www.w3.org/2000/svg') {
+				throw new Error('the server sent something other than a picture');
+			}
+			skew = Date.parse(svg.dataset.now) - Date.now();
+			lastSeen = new Date();
+			graph.replaceChildren(document.importNode(svg, true));
+			graph.classList.remove('stale');
+			showEngine(svg.dataset);
+			countDown();
+		} catch (err) {
+			showGone(err);
+		}
+		setTimeout(refresh, refreshEvery);
+	}
+
+	function showEngine(data) {
+		const at = ' (as of ' + lastSeen.toLocaleTimeString() + ')';
+		let text;
+		switch (data.state) {
+		case 'started':
+			text = 'The engine is running' + drawnNote(data) + '.';
+			break;
+		case 'stopping':
+			text = 'The engine is stopping' + errorNote(data) + '.';
+			break;
+		default:
+			text = 'The engine has stopped' + errorNote(data) + '.';
+		}
+		setStatus(data.state, text + at);
+	}
+
+	function drawnNote(data) {
+		const total = Number(data.manifolds), drawn = Number(data.drawn);
+		if (drawn < total) {
+			return ': ' + drawn + ' of its ' + total + ' manifolds are drawn, as the picture says';
+		}
+		return '';
+	}
+
+	function errorNote(data) {
+		return data.error ? ', with the error: ' + data.error : '';
+	}
+
+	function showGone(err) {
+		graph.classList.add('stale');
+		const since = lastSeen ? 'since ' + lastSeen.toLocaleTimeString() : 'yet';
+		setStatus('gone', 'The server has not answered ' + since + ' (' + err.message +
+			'): the engine or its program may be gone. Asking again each second; the picture below is the last one.');
+	}
+
+	function setStatus(state, text) {
+		status.className = state;
+		status.textContent = text;
+	}
+
+	// untilText says how long until a start is due, as the server does.
+	function untilText(ms) {
+		if (ms <= 0) {
+			return 'now';
+		}
+		if (ms < 10000) {
+			return 'in ' + (ms / 1000).toFixed(1) + 's';
+		}
+		const s = Math.floor(ms / 1000);
+		if (s < 60) {
+			return 'in ' + s + 's';
+		}
+		return 'in ' + Math.floor(s / 60) + 'm' + String(s % 60).padStart(2, '0') + 's';
+	}
+
+	function countDown() {
+		if (graph.classList.contains('stale')) {
+			return;
+		}
+		const now = Date.now() + skew;
+		for (const text of graph.querySelectorAll('text[data-due]')) {
+			text.textContent = text.dataset.verb + ' ' + untilText(Date.parse(text.dataset.due) - now);
+		}
+	}
+
+	setInterval(countDown, 100);
+	refresh();
+})();

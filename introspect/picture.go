@@ -1,0 +1,501 @@
+package introspect
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seedworks/dependency"
+)
+
+// Sizes in pixels. Text is monospaced, so that a line's width follows from
+// its length: charWidth is a little more than a 12px monospace font needs.
+const (
+	charWidth  = 7.4
+	lineHeight = 16
+	padX       = 8  // inside a box, left and right of its text
+	padY       = 6  // inside a box, above and below its text
+	layerGap   = 40 // between the bottom of a layer and the top of the next
+	margin     = 16 // around the whole picture
+	maxChars   = 40 // in a line of a box; longer text is cut or wrapped
+	errorLines = 3  // of an error's text in a box, at most
+	minWidth   = 14 * charWidth
+	titleChars = 100 // in a line of the picture's title
+)
+
+// picture is a drawing of an engine's report, in pixels from the top left
+// corner. Boxes and arrows of nested engines are in it too, with the same
+// origin.
+type picture struct {
+	width, height float64
+	now           time.Time // when the report was drawn, for countdowns
+	state         dependency.State
+	err           error
+	title         []string // lines above the graph: the engine's state, its error, what is left out
+	total, drawn  int      // manifolds in the report and drawn, nested ones included
+	boxes         []box    // a nested engine's box comes before the boxes inside it
+	arrows        []arrow
+}
+
+// box is one manifold, or an input that is not installed.
+type box struct {
+	path       []string // the names of the engines' manifolds that hold it, then its own
+	x, y, w, h float64  // top left corner and size
+	report     dependency.ManifoldReport
+	absent     bool   // an input that is not installed
+	engine     bool   // it holds a nested engine's boxes
+	parent     int    // the nested engine's box that holds it, or -1
+	depth      int    // how many nested engines' boxes hold it
+	lines      []line // its text, top down
+}
+
+// line is a line of text in a box or title.
+type line struct {
+	text  string
+	class string    // "name", "state", "due", "error" or "note"
+	due   time.Time // for "due": when the start it counts down to is due
+	verb  string    // for "due": "starts" or "restarts"
+}
+
+// arrow runs from an input's box down to its dependent's, through points.
+type arrow struct {
+	from, to []string // paths of the boxes
+	points   []point
+	missing  bool // the input has no running worker
+	back     bool // it closes a cycle, so it cannot point down
+	depth    int  // of the boxes it joins
+}
+
+type point struct{ x, y float64 }
+
+// draw lays out report as it is at now: a box per manifold, an arrow per
+// input, nested engines inside their manifolds' boxes. An engine of more
+// than readableLimit manifolds, counting nested ones, is drawn only in part;
+// the title says which part.
+func draw(report dependency.Report, now time.Time) *picture {
+	p := &picture{now: now, state: report.State, err: report.Err, total: countManifolds(report)}
+	var sel *selection
+	if p.total > readableLimit {
+		budget := readableLimit
+		sel = chooseReadable(report, &budget)
+	}
+	p.title = p.titleLines(report, sel)
+	s := layOut(report, sel, nil, 0, now)
+	top := margin + float64(len(p.title))*lineHeight + padY
+	s.translate(margin, top)
+	p.boxes, p.arrows = s.boxes, s.arrows
+	p.width = max(s.w+2*margin, float64(longestLine(p.title))*charWidth+2*margin)
+	p.height = top + s.h + margin
+	for _, b := range p.boxes {
+		if !b.absent {
+			p.drawn++
+		}
+	}
+	return p
+}
+
+// titleLines says what the picture shows: the engine's state and size, its
+// error, and what is left out.
+func (p *picture) titleLines(report dependency.Report, sel *selection) []string {
+	head := fmt.Sprintf("engine %s · %s", report.State, plural(len(report.Manifolds), "manifold"))
+	if nested := p.total - len(report.Manifolds); nested > 0 {
+		head += fmt.Sprintf(", %d more in nested engines", nested)
+	}
+	lines := []string{head}
+	if report.Err != nil {
+		lines = append(lines, wrap("error: "+report.Err.Error(), titleChars, errorLines)...)
+	}
+	if sel != nil {
+		lines = append(lines, wrap(sel.note(p.total), titleChars, 4)...)
+	}
+	return lines
+}
+
+// sheet is the drawing of one engine's manifolds, from its own origin.
+type sheet struct {
+	w, h   float64
+	boxes  []box
+	arrows []arrow
+}
+
+func (s *sheet) translate(dx, dy float64) {
+	for i := range s.boxes {
+		s.boxes[i].x += dx
+		s.boxes[i].y += dy
+	}
+	for _, a := range s.arrows {
+		for i := range a.points {
+			a.points[i].x += dx
+			a.points[i].y += dy
+		}
+	}
+}
+
+// layOut draws the manifolds of report that sel keeps (all of them for a
+// nil sel), each nested engine first, so that its box is big enough.
+func layOut(report dependency.Report, sel *selection, path []string, depth int, now time.Time) *sheet {
+	names := sel.keep(report)
+	index := make(map[string]int, len(names))
+	for i, name := range names {
+		index[name] = i
+	}
+	var absent []string
+	for _, name := range names {
+		for _, input := range report.Manifolds[name].Inputs {
+			if _, installed := report.Manifolds[input]; !installed {
+				absent = append(absent, input)
+			}
+		}
+	}
+	slices.Sort(absent)
+	absent = slices.Compact(absent)
+	for _, name := range absent {
+		index[name] = len(names)
+		names = append(names, name)
+	}
+
+	boxes := make([]box, len(names))
+	inner := make([]*sheet, len(names))
+	widths := make([]float64, len(names))
+	for i, name := range names {
+		m, installed := report.Manifolds[name]
+		boxes[i] = newBox(append(slices.Clip(path), name), m, !installed, depth, now)
+		if m.Engine != nil {
+			inner[i] = layOut(*m.Engine, sel.nested(name), boxes[i].path, depth+1, now)
+			boxes[i].holdEngine(inner[i], *m.Engine, sel.nested(name) != nil)
+		}
+		widths[i] = boxes[i].w
+	}
+	var edges []edge
+	var inputs []arrow
+	for i, name := range names {
+		m := report.Manifolds[name]
+		for _, input := range m.Inputs {
+			from, drawn := index[input]
+			if !drawn {
+				continue // left out of a partial drawing
+			}
+			edges = append(edges, edge{from, i})
+			inputs = append(inputs, arrow{
+				from:    boxes[from].path,
+				to:      boxes[i].path,
+				missing: boxes[from].absent || slices.Contains(m.Missing, input),
+				depth:   depth,
+			})
+		}
+	}
+	a := arrange(widths, edges)
+	s := &sheet{}
+	bands := s.placeBoxes(a, boxes)
+	s.arrows = routeArrows(a, edges, inputs, s.boxes, bands)
+	for i, in := range inner {
+		if in != nil {
+			s.addNested(i, in)
+		}
+	}
+	return s
+}
+
+// placeBoxes puts each box in its layer's band, centred on its vertex, and
+// returns the bands' tops and bottoms.
+func (s *sheet) placeBoxes(a *arrangement, boxes []box) []band {
+	bands := make([]band, len(a.layers))
+	top := 0.0
+	for l, layer := range a.layers {
+		height := 0.0
+		for _, v := range layer {
+			if !a.isPoint(v) {
+				height = max(height, boxes[v].h)
+			}
+		}
+		bands[l] = band{top, top + height}
+		top += height + layerGap
+	}
+	for v := range boxes {
+		b := &boxes[v]
+		band := bands[a.layer[v]]
+		b.x = a.x[v] - b.w/2
+		b.y = band.top + (band.bottom-band.top-b.h)/2
+		s.w = max(s.w, b.x+b.w)
+		s.h = max(s.h, b.y+b.h)
+	}
+	for v := a.n; v < len(a.x); v++ {
+		s.w = max(s.w, a.x[v])
+	}
+	s.boxes = boxes
+	return bands
+}
+
+type band struct{ top, bottom float64 }
+
+// addNested moves the nested engine's sheet into the box at i, below its
+// text, and appends its boxes and arrows.
+func (s *sheet) addNested(i int, in *sheet) {
+	b := s.boxes[i]
+	in.translate(b.x+(b.w-in.w)/2, b.y+padY+float64(len(b.lines))*lineHeight+padY)
+	first := len(s.boxes)
+	for _, nb := range in.boxes {
+		if nb.parent < 0 {
+			nb.parent = i
+		} else {
+			nb.parent += first
+		}
+		s.boxes = append(s.boxes, nb)
+	}
+	s.arrows = append(s.arrows, in.arrows...)
+}
+
+// newBox makes the box of manifold m, sized to its text.
+func newBox(path []string, m dependency.ManifoldReport, absent bool, depth int, now time.Time) box {
+	b := box{path: path, report: m, absent: absent, parent: -1, depth: depth}
+	b.lines = append(b.lines, line{text: cut(path[len(path)-1], maxChars), class: "name"})
+	if absent {
+		b.lines = append(b.lines, line{text: "not installed", class: "state"})
+	} else {
+		b.lines = append(b.lines, line{text: fmt.Sprintf("%s · %s", m.State, plural(m.StartCount, "start")), class: "state"})
+	}
+	if !m.Due.IsZero() {
+		verb := "starts"
+		if m.StartCount > 0 || m.Err != nil {
+			verb = "restarts"
+		}
+		b.lines = append(b.lines, line{text: verb + " " + untilText(m.Due.Sub(now)), class: "due", due: m.Due, verb: verb})
+	}
+	if m.Err != nil {
+		for _, text := range wrap(m.Err.Error(), maxChars, errorLines) {
+			b.lines = append(b.lines, line{text: text, class: "error"})
+		}
+	}
+	b.w = max(minWidth, float64(longestLine(b.texts()))*charWidth+2*padX)
+	b.h = float64(len(b.lines))*lineHeight + 2*padY
+	return b
+}
+
+// holdEngine makes b the box of a nested engine, big enough for its sheet.
+func (b *box) holdEngine(in *sheet, report dependency.Report, partial bool) {
+	b.engine = true
+	switch {
+	case len(report.Manifolds) == 0:
+		b.lines = append(b.lines, line{text: "no manifolds", class: "note"})
+	case len(in.boxes) == 0 && partial:
+		b.lines = append(b.lines, line{text: plural(len(report.Manifolds), "manifold") + ", all started", class: "note"})
+	}
+	b.w = max(b.w, float64(longestLine(b.texts()))*charWidth+2*padX, in.w+2*padX)
+	b.h = float64(len(b.lines))*lineHeight + 2*padY
+	if len(in.boxes) > 0 {
+		b.h += in.h + padY
+	}
+}
+
+func (b *box) texts() []string {
+	texts := make([]string, len(b.lines))
+	for i, l := range b.lines {
+		texts[i] = l.text
+	}
+	return texts
+}
+
+// routeArrows draws each edge from the bottom of its input's box down to
+// the top of its dependent's: straight down out of the input's band,
+// straight through each band it crosses at its point there, and straight
+// down into the dependent's band, with straight lines between the bands,
+// where no box is. Each box spreads the arrows leaving and entering it
+// along its sides, in the order of their other ends, so that they do not
+// cross there.
+func routeArrows(a *arrangement, edges []edge, arrows []arrow, boxes []box, bands []band) []arrow {
+	outs := make([][]int, a.n) // edge numbers, by input
+	ins := make([][]int, a.n)  // edge numbers, by dependent
+	for i, e := range edges {
+		if !a.back[i] {
+			outs[e.from] = append(outs[e.from], i)
+			ins[e.to] = append(ins[e.to], i)
+		}
+	}
+	start := make([]float64, len(edges))
+	end := make([]float64, len(edges))
+	for v := range a.n {
+		spread(outs[v], boxes[v], start, func(i int) float64 { return a.x[a.next(i, edges)] })
+		spread(ins[v], boxes[v], end, func(i int) float64 { return a.x[a.prev(i, edges)] })
+	}
+	for i, e := range edges {
+		from, to := boxes[e.from], boxes[e.to]
+		if a.back[i] {
+			arrows[i].back = true
+			arrows[i].points = []point{{from.x + from.w/2, from.y}, {to.x + to.w/2, to.y + to.h}}
+			continue
+		}
+		points := []point{{start[i], from.y + from.h}, {start[i], bands[a.layer[e.from]].bottom}}
+		for _, p := range a.via[i] {
+			band := bands[a.layer[p]]
+			points = append(points, point{a.x[p], band.top}, point{a.x[p], band.bottom})
+		}
+		points = append(points, point{end[i], bands[a.layer[e.to]].top}, point{end[i], to.y})
+		arrows[i].points = dropFlat(points)
+	}
+	return arrows
+}
+
+// next is the vertex that edge i goes to from its input: its first point,
+// or its dependent.
+func (a *arrangement) next(i int, edges []edge) int {
+	if len(a.via[i]) > 0 {
+		return a.via[i][0]
+	}
+	return edges[i].to
+}
+
+// prev is the vertex that edge i comes from into its dependent.
+func (a *arrangement) prev(i int, edges []edge) int {
+	if len(a.via[i]) > 0 {
+		return a.via[i][len(a.via[i])-1]
+	}
+	return edges[i].from
+}
+
+// spread sets at[i], for each edge i of those, to a place along b's side,
+// evenly spaced and in the order of other(i).
+func spread(those []int, b box, at []float64, other func(i int) float64) {
+	slices.SortStableFunc(those, func(i, j int) int {
+		oi, oj := other(i), other(j)
+		switch {
+		case oi < oj:
+			return -1
+		case oi > oj:
+			return 1
+		}
+		return 0
+	})
+	for k, i := range those {
+		at[i] = b.x + b.w*float64(k+1)/float64(len(those)+1)
+	}
+}
+
+// dropFlat removes each point at the same height as the one before, which
+// comes where a box fills its band: every segment left goes down.
+func dropFlat(points []point) []point {
+	kept := points[:1]
+	for _, p := range points[1:] {
+		if p.y > kept[len(kept)-1].y {
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}
+
+// countManifolds counts report's manifolds, nested engines' included.
+func countManifolds(report dependency.Report) int {
+	n := len(report.Manifolds)
+	for _, m := range report.Manifolds {
+		if m.Engine != nil {
+			n += countManifolds(*m.Engine)
+		}
+	}
+	return n
+}
+
+// sortedNames returns the report's manifold names in order.
+func sortedNames(report dependency.Report) []string {
+	return slices.Sorted(maps.Keys(report.Manifolds))
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// untilText says how long until a start is due: "in 4.2s", "in 35s",
+// "in 2m05s", or "now" once it is past. The page's script counts down in
+// the same words.
+func untilText(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "now"
+	case d < 10*time.Second:
+		return fmt.Sprintf("in %.1fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("in %ds", int(d.Seconds()))
+	}
+	return fmt.Sprintf("in %dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// cut shortens text to at most n characters, ending it with "…" if it was
+// longer, and turns control characters into spaces.
+func cut(text string, n int) string {
+	text = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, text)
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	return string([]rune(text)[:n-1]) + "…"
+}
+
+// wrap breaks text into at most lines lines of at most n characters, at
+// spaces where it can; a last line that cannot hold the rest ends with "…".
+func wrap(text string, n, lines int) []string {
+	var out []string
+	rest := []rune(cut(text, n*lines))
+	for len(rest) > 0 {
+		if len(out) == lines-1 {
+			return append(out, cut(string(rest), n))
+		}
+		end := min(n, len(rest))
+		if space := lastSpace(rest[:min(n+1, len(rest))]); end < len(rest) && space > n/2 {
+			end = space
+		}
+		out = append(out, strings.TrimRight(string(rest[:end]), " "))
+		rest = []rune(strings.TrimLeft(string(rest[end:]), " "))
+	}
+	return out
+}
+
+func lastSpace(runes []rune) int {
+	for i := len(runes) - 1; i >= 0; i-- {
+		if runes[i] == ' ' {
+			return i
+		}
+	}
+	return -1
+}
+
+// longestLine is how many columns of the monospace font the longest of
+// texts takes.
+func longestLine(texts []string) int {
+	n := 0
+	for _, t := range texts {
+		n = max(n, columns(t))
+	}
+	return n
+}
+
+// columns counts the columns text takes: two for each East Asian wide
+// character, as monospace fonts draw them, one for any other.
+func columns(text string) int {
+	n := 0
+	for _, r := range text {
+		n++
+		if wide(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// wide reports whether r lies in one of the main blocks of East Asian wide
+// characters: Hangul Jamo, CJK, Hangul syllables, fullwidth forms, emoji.
+func wide(r rune) bool {
+	return r >= 0x1100 && r <= 0x115F || r >= 0x2E80 && r <= 0xA4CF ||
+		r >= 0xAC00 && r <= 0xD7A3 || r >= 0xF900 && r <= 0xFAFF ||
+		r >= 0xFE30 && r <= 0xFE4F || r >= 0xFF00 && r <= 0xFF60 ||
+		r >= 0xFFE0 && r <= 0xFFE6 || r >= 0x1F300 && r <= 0x1F64F ||
+		r >= 0x1F900 && r <= 0x1F9FF || r >= 0x20000 && r <= 0x3FFFD
+}
