@@ -190,20 +190,28 @@ func (a *arrangement) saveOrder() [][]int {
 // keep their order, so the result depends only on the input.
 func (a *arrangement) sortLayer(l int, neighbours [][]int) {
 	layer := a.layers[l]
-	key := make(map[int]float64, len(layer))
-	for _, v := range layer {
-		key[v] = a.relative(v)
+	type keyed struct {
+		key float64
+		pos int
+		v   int
+	}
+	keys := make([]keyed, len(layer))
+	for i, v := range layer {
+		keys[i] = keyed{a.relative(v), i, v}
 		if ns := neighbours[v]; len(ns) > 0 {
 			sum := 0.0
 			for _, u := range ns {
 				sum += a.relative(u)
 			}
-			key[v] = sum / float64(len(ns))
+			keys[i].key = sum / float64(len(ns))
 		}
 	}
-	slices.SortStableFunc(layer, func(u, v int) int { return cmp.Compare(key[u], key[v]) })
-	for i, v := range layer {
-		a.pos[v] = i
+	slices.SortFunc(keys, func(p, q keyed) int {
+		return cmp.Or(cmp.Compare(p.key, q.key), cmp.Compare(p.pos, q.pos))
+	})
+	for i, k := range keys {
+		layer[i] = k.v
+		a.pos[k.v] = i
 	}
 }
 

@@ -3,6 +3,7 @@ package introspect
 import (
 	"embed"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path"
 	"strings"
@@ -46,7 +47,7 @@ func Handler(engine dependency.Engine) http.Handler {
 		picture := draw(engine.Report(), time.Now())
 		noStore(w, "image/svg+xml")
 		w.Header().Set("Content-Security-Policy", svgCSP)
-		_, _ = w.Write(picture.svg())
+		_, _ = io.WriteString(w, picture.svg())
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "" {

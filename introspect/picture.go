@@ -76,10 +76,15 @@ type point struct{ x, y float64 }
 // than readableLimit manifolds, counting nested ones, is drawn only in part;
 // the title says which part.
 func draw(report dependency.Report, now time.Time) *picture {
+	return drawUpTo(report, now, readableLimit)
+}
+
+// drawUpTo is draw with another limit.
+func drawUpTo(report dependency.Report, now time.Time, limit int) *picture {
 	p := &picture{now: now, state: report.State, err: report.Err, total: countManifolds(report)}
 	var sel *selection
-	if p.total > readableLimit {
-		budget := readableLimit
+	if p.total > limit {
+		budget := limit
 		sel = chooseReadable(report, &budget)
 	}
 	p.title = p.titleLines(report, sel)

@@ -41,7 +41,7 @@ const svgStyleHash = "sha256-3gS8iyHn8m6HhDE9kHJ03JhJCNQGS4QL5vJAZP9sVbI="
 // while the input is not running). The root carries the engine's state,
 // the time it was drawn and how many manifolds it has and draws, for the
 // page's script; a countdown's text carries when its start is due.
-func (p *picture) svg() []byte {
+func (p *picture) svg() string {
 	var b strings.Builder
 	b.Grow(1024 + 512*len(p.boxes) + 128*len(p.arrows))
 	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="introspect" role="img"`)
@@ -90,7 +90,7 @@ func (p *picture) svg() []byte {
 		}
 	}
 	b.WriteString("</svg>\n")
-	return []byte(b.String())
+	return b.String()
 }
 
 func writeArrow(b *strings.Builder, a arrow) {
@@ -199,6 +199,14 @@ func num(v float64) string {
 // so that any manifold name or error text gives a well-formed document.
 func escape(b *strings.Builder, s string) {
 	for len(s) > 0 {
+		plain := 0 // bytes that need no escape: most names are all plain
+		for plain < len(s) && s[plain] >= ' ' && s[plain] < utf8.RuneSelf && !strings.ContainsRune(`<>&"`, rune(s[plain])) {
+			plain++
+		}
+		b.WriteString(s[:plain])
+		if s = s[plain:]; len(s) == 0 {
+			return
+		}
 		r, size := utf8.DecodeRuneInString(s)
 		s = s[size:]
 		switch {
