@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,9 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"go.uber.org/goleak"
 
 	"github.com/seedworks/dependency"
+	"github.com/seedworks/dependency/internal/browsertest"
 )
 
 // These tests run the agent as a newcomer would: built, as a process of its
@@ -117,30 +120,68 @@ func TestAgentExitsOneOnFatalError(t *testing.T) {
 
 func TestAgentPageInBrowser(t *testing.T) {
 	t.Parallel()
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed")
-	}
-	// A config whose API connection never drops, so that nothing restarts
-	// between the report that says all started and the page.
+	ctx := browsertest.New(t, 2*time.Minute)
+	// A config whose API connection never drops, so that every manifold
+	// stays started once it has started.
 	agent := startAgent(t, "-config", writeConfig(t, "1s"), "-for", "1m")
-	agent.waitForReport(t, "heartbeat started", func(r dependency.Report) bool {
-		return allStarted(r, "heartbeat")
-	})
+	openPage(t, ctx, agent.url, `document.querySelector('#graph g.manifold.started[data-path="workload/consumer"]') !== null &&
+		document.querySelector('#graph g.manifold.started[data-path="heartbeat"]') !== null`)
 
-	dom := dumpDOM(t, chromium, agent.url)
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#graph g.manifold')].map(g => g.dataset.path)`))
+	if err != nil {
+		t.Fatalf("reading the page: %v", err)
+	}
 	for _, want := range []string{
-		`<strong id="engine-state">started</strong>`,
-		`<tr class="started" id="manifold-heartbeat">`,
-		`<tr class="started" id="manifold-config">`,
+		"config", "metrics", "api-caller", "heartbeat", "log-sender", "status", "self",
+		"workload", "workload/queue", "workload/producer", "workload/consumer",
 	} {
-		if !strings.Contains(dom, want) {
-			t.Errorf("page DOM lacks %s; DOM:\n%s", want, dom)
+		if !slices.Contains(drawn, want) {
+			t.Errorf("page draws %q, want %q among them", drawn, want)
 		}
 	}
 
 	agent.signal(t, syscall.SIGINT)
 	agent.wait(t, 0)
+}
+
+// TestAgentPageScreenshot saves a screenshot of the agent's page, as
+// README shows it, to the file that AGENT_SCREENSHOT names; without it,
+// the test is skipped. It waits until the nested engine's consumer has
+// failed, so that the picture shows the nested engine's manifolds and a
+// countdown to a restart.
+//
+//	AGENT_SCREENSHOT=$PWD/docs/page.png go test -run TestAgentPageScreenshot ./examples/agent
+func TestAgentPageScreenshot(t *testing.T) {
+	path := os.Getenv("AGENT_SCREENSHOT")
+	if path == "" {
+		t.Skip("AGENT_SCREENSHOT is not set")
+	}
+	ctx := browsertest.New(t, 2*time.Minute)
+	agent := startAgent(t, "-for", "1m")
+	openPage(t, ctx, agent.url, `document.querySelector('#graph g.failed[data-path="workload/consumer"] text.due') !== null`)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("taking the screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agent.signal(t, syscall.SIGINT)
+	agent.wait(t, 0)
+}
+
+// openPage opens url in the browser and waits until the expression holds
+// in the page.
+func openPage(t *testing.T, ctx context.Context, url, expression string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("opening %s: %v", url, err)
+	}
+	poll := chromedp.Poll[chromedp.Void](expression, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(deadline))
+	if _, err := chromedp.Run(ctx, poll); err != nil {
+		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.outerHTML`))
+		t.Fatalf("waiting for %s: %v; page:\n%s", expression, err, page)
+	}
 }
 
 // writeConfig writes a config into a temp dir and returns its path. Its API
@@ -375,24 +416,4 @@ func processGroup(t *testing.T, pgid int) []int {
 		}
 	}
 	return found
-}
-
-// dumpDOM loads url in headless Chromium and returns the page's DOM.
-func dumpDOM(t *testing.T, chromium, url string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--dump-dom", url)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	dom, err := cmd.Output()
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // Chromium's helpers, if any outlived it
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v; stderr:\n%s", err, &stderr)
-	}
-	return string(dom)
 }

@@ -16,16 +16,14 @@ import (
 // "workload" while the root engine sees nothing.
 const failEveryJob = 5
 
-// workloadEngine is the worker of the "workload" manifold: an engine of its
-// own, with its own manifolds, running inside the root engine. When the root
-// engine bounces "workload" (its API connection or config changed), it
-// kills this engine, which stops all of its workers before Wait returns.
-type workloadEngine struct {
-	engine dependency.Engine
-}
-
 // startWorkload creates the nested engine and installs its manifolds, which
 // close over the connection and config the root engine handed "workload".
+// The engine itself is the worker of the "workload" manifold, so the root
+// engine's report holds the nested one's (ManifoldReport.Engine), and the
+// introspection page draws its manifolds inside the box of "workload".
+// When the root engine bounces "workload" (its API connection or config
+// changed), it kills this engine, which stops all of its workers before
+// Wait returns.
 func startWorkload(conn *apiConn, config *Config, observer func(dependency.Event)) (dependency.Worker, error) {
 	engine, err := dependency.New(dependency.EngineConfig{
 		ErrorDelay:  500 * time.Millisecond,
@@ -69,7 +67,7 @@ func startWorkload(conn *apiConn, config *Config, observer func(dependency.Event
 		engine.Kill()
 		return nil, errors.Trace(joinStop(err, engine.Wait()))
 	}
-	return &workloadEngine{engine: engine}, nil
+	return engine, nil
 }
 
 // joinStop keeps err, noting a failure to stop as well.
@@ -78,23 +76,6 @@ func joinStop(err, stopErr error) error {
 		return errors.Annotatef(err, "(and stopping: %v)", stopErr)
 	}
 	return err
-}
-
-// Kill is part of the dependency.Worker interface.
-func (w *workloadEngine) Kill() { w.engine.Kill() }
-
-// Wait is part of the dependency.Worker interface.
-func (w *workloadEngine) Wait() error { return w.engine.Wait() }
-
-// Report is part of the dependency.Reporter interface: /report shows the
-// state of each nested manifold under "workload".
-func (w *workloadEngine) Report() map[string]any {
-	report := w.engine.Report()
-	states := make(map[string]any, len(report.Manifolds))
-	for name, m := range report.Manifolds {
-		states[name] = m.State.String()
-	}
-	return states
 }
 
 // queueWorker holds the job queue shared by producer and consumer.
