@@ -164,6 +164,43 @@ func TestHandlerSVGOfRealEngine(t *testing.T) {
 	})
 }
 
+func TestHandlerSVGNotModified(t *testing.T) {
+	engine := &fixedEngine{report: agentReport()}
+	handler := Handler(engine)
+	first := get(t, handler, http.MethodGet, "/graph.svg")
+	etag := first.Header().Get("ETag")
+	if etag == "" {
+		t.Fatalf("GET /graph.svg: no ETag")
+	}
+	again := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/graph.svg", nil)
+	again.Header.Set("If-None-Match", etag)
+	resp := httptest.NewRecorder()
+	handler.ServeHTTP(resp, again)
+	if resp.Code != http.StatusNotModified || resp.Body.Len() != 0 {
+		t.Errorf("GET /graph.svg with If-None-Match %s = %d with %d bytes, want 304 with none", etag, resp.Code, resp.Body.Len())
+	}
+
+	engine.report.Manifolds["config"] = failed("config file gone", time.Second)
+	resp = httptest.NewRecorder()
+	handler.ServeHTTP(resp, again)
+	if resp.Code != http.StatusOK || resp.Header().Get("ETag") == etag {
+		t.Errorf("GET /graph.svg of a changed report with If-None-Match %s = %d with ETag %s, want 200 with another", etag, resp.Code, resp.Header().Get("ETag"))
+	}
+}
+
+func TestPictureTagIgnoresOnlyTheClock(t *testing.T) {
+	report := agentReport()
+	doc, tag := draw(report, epoch).render()
+	later, laterTag := draw(report, epoch.Add(300*time.Millisecond)).render()
+	if doc == later || tag != laterTag {
+		t.Errorf("pictures drawn 300ms apart: same document %v, tags %s and %s; want other documents with the same tag", doc == later, tag, laterTag)
+	}
+	report.Manifolds["api-caller"] = failed("dial api.example.invalid:17070: connection refused", 3*time.Second, "config")
+	if _, changed := draw(report, epoch).render(); changed == tag {
+		t.Errorf("picture of a later due start has tag %s, the same as before; want another", changed)
+	}
+}
+
 // get serves one request to handler and returns the response.
 func get(t *testing.T, handler http.Handler, method, path string) *httptest.ResponseRecorder {
 	t.Helper()

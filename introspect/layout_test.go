@@ -2,6 +2,7 @@ package introspect
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -59,6 +60,27 @@ func TestLayoutDrawsInputsAboveDependents(t *testing.T) {
 	api := findBox(t, p, "api-caller")
 	if !(config.y+config.h < api.y && api.y+api.h < status.y) {
 		t.Errorf("config at y %v, api-caller at %v, status at %v: want each below the one before", config.y, api.y, status.y)
+	}
+}
+
+func TestLayoutSetsUnjoinedPartsInRows(t *testing.T) {
+	manifolds := make(map[string]dependency.ManifoldReport)
+	for i := range 40 {
+		manifolds[fmt.Sprintf("alone%02d", i)] = started()
+	}
+	manifolds["pair-a"], manifolds["pair-b"] = started(), started("pair-a")
+	report := withMissing(manifolds)
+	p := draw(report, epoch)
+	checkPicture(t, report, p)
+	if p.width > rowWidth+2*margin {
+		t.Errorf("picture of 41 parts is %v wide, want at most %v", p.width, rowWidth+2*margin)
+	}
+	a, b := findBox(t, p, "pair-a"), findBox(t, p, "pair-b")
+	if first := findBox(t, p, "alone00"); !(a.y < first.y || a.y == first.y && a.x < first.x) {
+		t.Errorf("pair-a at (%v, %v), alone00 at (%v, %v): want the largest part first", a.x, a.y, first.x, first.y)
+	}
+	if b.y <= a.y {
+		t.Errorf("pair-b at y %v, its input pair-a at %v: want it below", b.y, a.y)
 	}
 }
 

@@ -1,6 +1,8 @@
 // The page asks for graph.svg each second and puts the picture in place of
-// the last one, without reloading. Between pictures it counts down to each
-// pending restart, by the server's clock as the last picture gave it.
+// the last one, without reloading; when the server answers that the
+// picture has not changed (304, by its ETag), it keeps the one it shows.
+// Between pictures it counts down to each pending restart, by the server's
+// clock as the last picture gave it.
 'use strict';
 
 (function () {
@@ -9,10 +11,19 @@
 	const status = document.getElementById('status');
 	let skew = 0; // the server's clock minus this browser's, in ms
 	let lastSeen = null; // when the server last answered
+	let tag = null; // the ETag of the picture shown
 
 	async function refresh() {
 		try {
-			const response = await fetch('graph.svg', { cache: 'no-store' });
+			const headers = tag === null ? {} : { 'If-None-Match': tag };
+			const response = await fetch('graph.svg', { cache: 'no-store', headers: headers });
+			if (response.status === 304) { // the picture shown is still true
+				lastSeen = new Date();
+				graph.classList.remove('stale');
+				showEngine(graph.firstElementChild.dataset);
+				setTimeout(refresh, refreshEvery);
+				return;
+			}
 			if (!response.ok) {
 				throw new Error('the server answered ' + response.status + ' ' + response.statusText);
 			}
@@ -24,6 +35,7 @@
 			skew = Date.parse(svg.dataset.now) - Date.now();
 			lastSeen = new Date();
 			graph.replaceChildren(document.importNode(svg, true));
+			tag = response.headers.get('ETag');
 			graph.classList.remove('stale');
 			showEngine(svg.dataset);
 			countDown();
