@@ -17,7 +17,9 @@
 //     from the network: its script and style are served from here too.
 //   - "/report": the engine's dependency.Report as JSON.
 //   - "/graph.dot": the graph in Graphviz's DOT language (Report.DOT).
-//   - "/graph.svg": the page's picture alone, as SVG.
+//   - "/graph.svg": the page's picture alone, as SVG, with an ETag that
+//     changes whenever the picture does, the clock aside: a request whose
+//     If-None-Match holds it gets 304 Not Modified, as the page's do.
 //
 // The picture is drawn in layers, each manifold below its inputs: a box per
 // manifold, filled by its state and outlined in red while it has an error,
@@ -25,7 +27,8 @@
 // will; an arrow from each input to its dependent, dashed while the input
 // is not running; a dashed box for an input that is not installed. A
 // manifold whose worker is itself an engine is drawn as a box holding that
-// engine's manifolds. Past 500 manifolds, nested ones included, the picture
+// engine's manifolds. Parts of the graph that no arrow joins are set side
+// by side in rows. Past 500 manifolds, nested ones included, the picture
 // shows only those that are not started or have an error, with their inputs
 // and dependents, and says so.
 //
