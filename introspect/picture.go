@@ -51,7 +51,7 @@ type box struct {
 	lines      []line // its text, top down
 }
 
-// line is a line of text in a box or title.
+// line is a line of text in a box.
 type line struct {
 	text  string
 	class string    // "name", "state", "due", "error" or "note"
