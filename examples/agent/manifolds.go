@@ -40,6 +40,10 @@ func rootEngineConfig(observer func(dependency.Event)) dependency.EngineConfig {
 		// Workers get 5s to stop; then the agent exits all the same.
 		StopTimeout: 5 * time.Second,
 
+		// Workers stop before the inputs they use: the API client, say,
+		// before the config it was made from.
+		OrderedStop: true,
+
 		Logger:   loggo.GetLogger("dependency"),
 		Observer: observer,
 	}

@@ -28,6 +28,7 @@ func startWorkload(conn *apiConn, config *Config, observer func(dependency.Event
 	engine, err := dependency.New(dependency.EngineConfig{
 		ErrorDelay:  500 * time.Millisecond,
 		BounceDelay: 100 * time.Millisecond,
+		OrderedStop: true,
 		Logger:      loggo.GetLogger("dependency.workload"),
 		Observer:    observer,
 	})
