@@ -2,11 +2,14 @@ package dependency_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/seedworks/dependency"
@@ -205,14 +208,7 @@ func ExampleGet() {
 func ExampleSlogLogger() {
 	// A text handler on stdout without the time, so that the output below
 	// holds. An engine takes the logger as EngineConfig.Logger.
-	handler := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})
+	handler := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTime})
 	logger := dependency.SlogLogger(slog.New(handler))
 	logger.Debugf("%q manifold started", "api") // below the handler's level: dropped
 	logger.Infof("%q manifold uninstalled", "api")
@@ -220,4 +216,274 @@ func ExampleSlogLogger() {
 	// Output:
 	// level=INFO msg="\"api\" manifold uninstalled"
 	// level=ERROR msg="\"db\" manifold start failed: connection refused"
+}
+
+func ExampleNew() {
+	// ERROR lines as text on stdout, without the time, so that the output
+	// below holds.
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level:       slog.LevelError,
+		ReplaceAttr: withoutTime,
+	}))
+	started := make(chan string, 2) // the Observer must not block
+	engine, err := dependency.New(dependency.EngineConfig{
+		ErrorDelay:  10 * time.Millisecond,
+		BounceDelay: 10 * time.Millisecond,
+		OrderedStop: true, // "api" stops before the "db" it uses
+		Logger:      dependency.SlogLogger(logger),
+		Observer: func(ev dependency.Event) {
+			if ev.Kind == dependency.EventStarted {
+				started <- ev.Manifold
+			}
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot make the engine:", err) // names the bad field
+		return
+	}
+
+	stopped := make(chan string, 2)
+	dials := 0 // only one start func of a manifold runs at a time
+	err = dependency.Install(engine, dependency.Manifolds{
+		"db": {
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				if dials++; dials == 1 {
+					return nil, errors.New("connection refused") // tried again after ErrorDelay
+				}
+				return newRecorder("db", stopped), nil
+			},
+		},
+		"api": {
+			Inputs: []string{"db"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				if err := get("db", nil); err != nil {
+					return nil, err // ErrMissing: started again when db starts
+				}
+				return newRecorder("api", stopped), nil
+			},
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot install:", err)
+		return
+	}
+	fmt.Println(<-started, "started")
+	fmt.Println(<-started, "started")
+
+	report := engine.Report()
+	for _, name := range []string{"db", "api"} {
+		m := report.Manifolds[name]
+		fmt.Printf("%s: %v, inputs %q, %d start, error %v\n", name, m.State, m.Inputs, m.StartCount, m.Err)
+	}
+	engine.Kill()
+	fmt.Println("engine stopped:", engine.Wait())
+	fmt.Println("stopped first:", <-stopped)
+	fmt.Println("stopped next:", <-stopped)
+	// Output:
+	// level=ERROR msg="\"db\" manifold start failed: connection refused" manifold=db
+	// db started
+	// api started
+	// db: started, inputs [], 1 start, error <nil>
+	// api: started, inputs ["db"], 1 start, error <nil>
+	// engine stopped: <nil>
+	// stopped first: api
+	// stopped next: db
+}
+
+// newRecorder returns a worker that runs until it is killed, and then
+// sends its name on stopped.
+func newRecorder(name string, stopped chan<- string) dependency.Worker {
+	return dependency.NewWorker(func(ctx context.Context) error {
+		<-ctx.Done()
+		stopped <- name
+		return ctx.Err()
+	})
+}
+
+// withoutTime drops the time from slog's text lines.
+func withoutTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
+}
+
+func ExampleSelfManifold() {
+	engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+	done := make(chan struct{})
+	err := dependency.Install(engine, dependency.Manifolds{
+		"self": dependency.SelfManifold(engine),
+		"installer": {
+			Inputs: []string{"self"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				self, err := dependency.Get[dependency.Engine](get, "self")
+				if err != nil {
+					return nil, err
+				}
+				return dependency.NewWorker(func(ctx context.Context) error {
+					// A worker may change the graph it runs in: it is not
+					// the engine's own goroutine.
+					err := self.Install("extra", dependency.Manifold{
+						Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+							return newConfigWorker("extra"), nil
+						},
+					})
+					fmt.Println("installed extra:", err)
+					fmt.Println("manifolds:", slices.Sorted(maps.Keys(self.Report().Manifolds)))
+					close(done)
+					<-ctx.Done()
+					return ctx.Err()
+				}), nil
+			},
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot install:", err)
+		return
+	}
+	<-done
+	engine.Kill()
+	fmt.Println("engine stopped:", engine.Wait())
+	// Output:
+	// installed extra: <nil>
+	// manifolds: [extra installer self]
+	// engine stopped: <nil>
+}
+
+func ExampleReport_DOT() {
+	// A report as Engine.Report gives it: "web" runs without "auth", which
+	// is waiting to restart after a failure, and "cache" is not installed.
+	report := dependency.Report{
+		State: dependency.StateStarted,
+		Manifolds: map[string]dependency.ManifoldReport{
+			"auth": {State: dependency.StateStarting, Err: errors.New("connection refused")},
+			"web":  {State: dependency.StateStarted, Inputs: []string{"auth", "cache"}, Missing: []string{"auth", "cache"}},
+		},
+	}
+	fmt.Print(report.DOT())
+	// Output:
+	// digraph dependencies {
+	// 	node [shape=box, style="rounded,filled", fontname="sans-serif"];
+	// 	"auth" [label="auth\nstarting", fillcolor="khaki", color="red", penwidth=2];
+	// 	"web" [label="web\nstarted", fillcolor="palegreen"];
+	// 	"cache" [label="cache\nnot installed", style="rounded,dashed", color="grey50", fontcolor="grey50"];
+	// 	"auth" -> "web" [style=dashed];
+	// 	"cache" -> "web" [style=dashed];
+	// }
+}
+
+func ExampleReport_MarshalJSON() {
+	started := time.Date(2026, 11, 27, 5, 30, 0, 0, time.UTC)
+	report := dependency.Report{
+		State: dependency.StateStarted,
+		Manifolds: map[string]dependency.ManifoldReport{
+			"config": {State: dependency.StateStarted, StartCount: 1, Started: started, Worker: map[string]any{"version": 3}},
+			"web": {
+				State:     dependency.StateStarting,
+				Inputs:    []string{"config", "auth"},
+				Missing:   []string{"auth"},
+				Err:       errors.New(`input "auth" not running: dependency not available`),
+				Due:       started.Add(time.Second),
+				Resources: []dependency.ResourceRequest{{Name: "config", Type: "*string"}, {Name: "auth", Type: "*string", Err: errors.New(`input "auth" not running: dependency not available`)}},
+			},
+		},
+	}
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		fmt.Println("cannot marshal:", err)
+		return
+	}
+	fmt.Println(string(data))
+	// Output:
+	// {
+	//   "state": "started",
+	//   "manifolds": {
+	//     "config": {
+	//       "state": "started",
+	//       "start_count": 1,
+	//       "started": "2026-11-27T05:30:00Z",
+	//       "worker": {
+	//         "version": 3
+	//       }
+	//     },
+	//     "web": {
+	//       "state": "starting",
+	//       "inputs": [
+	//         "config",
+	//         "auth"
+	//       ],
+	//       "missing": [
+	//         "auth"
+	//       ],
+	//       "start_count": 0,
+	//       "error": "input \"auth\" not running: dependency not available",
+	//       "due": "2026-11-27T05:30:01Z",
+	//       "resources": [
+	//         {
+	//           "name": "config",
+	//           "type": "*string"
+	//         },
+	//         {
+	//           "name": "auth",
+	//           "type": "*string",
+	//           "error": "input \"auth\" not running: dependency not available"
+	//         }
+	//       ]
+	//     }
+	//   }
+	// }
+}
+
+func ExampleEngine_Uninstall() {
+	missing := make(chan struct{}, 1)
+	engine, err := dependency.New(dependency.EngineConfig{
+		BounceDelay: 10 * time.Millisecond,
+		Observer: func(ev dependency.Event) {
+			if ev.Kind == dependency.EventStopped && ev.Manifold == "api" && errors.Is(ev.Err, dependency.ErrMissing) {
+				missing <- struct{}{}
+			}
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot make the engine:", err)
+		return
+	}
+	running := make(chan string, 2)
+	start := func(name string) dependency.StartFunc {
+		return func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+			if name == "api" {
+				if err := get("db", nil); err != nil {
+					return nil, err // ErrMissing: waits for db to come back
+				}
+			}
+			running <- name
+			return newConfigWorker(name), nil
+		}
+	}
+	err = dependency.Install(engine, dependency.Manifolds{
+		"db":  {Start: start("db")},
+		"api": {Inputs: []string{"db"}, Start: start("api")},
+	})
+	if err != nil {
+		fmt.Println("cannot install:", err)
+		return
+	}
+	fmt.Println(<-running, "running")
+	fmt.Println(<-running, "running")
+
+	// Uninstall stops db and bounces api, which then finds db missing.
+	fmt.Println("uninstall db:", engine.Uninstall("db"))
+	<-missing
+	api := engine.Report().Manifolds["api"]
+	fmt.Printf("api: %v, missing %q: %v\n", api.State, api.Missing, api.Err)
+	fmt.Println("uninstall db again:", engine.Uninstall("db"))
+	engine.Kill()
+	fmt.Println("engine stopped:", engine.Wait())
+	// Output:
+	// db running
+	// api running
+	// uninstall db: <nil>
+	// api: stopped, missing ["db"]: input "db" not running: dependency not available
+	// uninstall db again: "db" manifold not installed
+	// engine stopped: <nil>
 }
