@@ -11,20 +11,21 @@
 // each that can run. The engine is itself a Worker, so it can run under a
 // supervisor or inside another engine.
 //
-// Start is given a [GetResourceFunc]: getResource(name, out) fills out
-// from the named input's worker through the input's Output func. The getter
-// is a snapshot of the inputs taken when the start launches; it returns
-// [ErrMissing] itself for a name that is not an input or has no running
-// worker, and for a non-nil out an input without Output cannot fill. A nil
-// out asks only whether the input runs, and Output is not called. The
-// reason of each request is in [ManifoldReport].Resources. The getter works
-// only while Start runs: later calls return [ErrExpired]. A manifold may
-// run without some of its inputs; its Start func decides, returning
-// ErrMissing when it cannot.
+// Start is given a [GetResourceFunc], a snapshot of the inputs taken when
+// the start launches: getResource(name, out) fills out from the named
+// input's worker through the input's Output func. For a name that is not
+// an input, an input with no running worker, or, with a non-nil out, an
+// input without Output, it returns [ErrMissing] itself, so that
+// err == ErrMissing holds. A nil out asks only whether the input's worker
+// runs, and calls no Output. The getter works only while Start runs: later
+// calls return an error wrapping [ErrExpired]. A manifold may run without
+// some of its inputs; its Start func decides, returning ErrMissing when it
+// cannot.
 //
 // [NewWorker] makes a worker of a func, [OutputOf] an Output func for one
 // resource type, and [Get] a typed get: cfg, err := Get[*Config](get,
-// "config").
+// "config"). [SelfManifold] is a manifold that gives its dependents the
+// engine itself, so that a worker can install, uninstall and report.
 //
 // # Lifecycle
 //
@@ -33,23 +34,16 @@
 // a whole [Manifolds] map as one batch, all or nothing, in dependency order.
 // Inputs need not be installed first. At most one worker per manifold
 // exists at a time: a new one starts only after the old one's Wait has
-// returned.
+// returned. [Engine.Uninstall] stops a manifold's worker, forgets the
+// manifold and bounces its dependents; the name may be installed again.
 //
 // When a worker starts or stops, every dependent is bounced: stopped if it
 // runs, then started again after the bounce delay with a fresh snapshot, so
 // that no worker keeps running on an input worker older than itself. A
 // start is held back while one of its inputs is about to start, so that it
-// is not bounced as soon as it runs.
-//
-// With [EngineConfig].OrderedStop, every stop the engine makes itself
-// (Kill, a fatal error, too many restarts, Uninstall, ErrUninstall, the
-// bounce of an input) kills an input's worker only once every dependent
-// worker started with it has stopped, as systemd stops units in reverse
-// dependency order and Erlang/OTP supervisors stop children in reverse
-// start order. A worker that stops by itself is not held back; independent
-// parts of the graph stop concurrently; a dependent's restart waits until
-// its input has restarted. [ManifoldReport].WaitingFor names the
-// dependents an input waits for.
+// is not bounced as soon as it runs. A [Manifold].StartContext func gets a
+// ctx that is cancelled when the engine stops the manifold or shuts down,
+// also while the start still runs; the worker may keep it as its lifetime.
 //
 // Kill stops every worker and starts no new one; it never blocks. Wait
 // returns once every worker's Wait and every goroutine of the engine have
@@ -57,7 +51,8 @@
 //
 // # Restart rules
 //
-// When a worker stops, or its Start func fails, with error err:
+// When a worker stops, or its Start func fails, with error err (after the
+// manifold's Filter, if it has one):
 //   - if isFatal(err) holds, the engine stops and Wait returns err; the
 //     first fatal error wins unless [EngineConfig].WorstError chooses;
 //   - if the engine is stopping, nothing restarts;
@@ -74,18 +69,66 @@
 // method (Error, Is, As, Unwrap) of an error they return, is recovered and
 // handled as a failure with an error wrapping [ErrPanic]; its
 // [*PanicError] holds the value and the stack. So is runtime.Goexit called
-// by any of them. A panic in the Logger loses that line; one in the
-// Observer, IsFatal or WorstError is logged (a panicking IsFatal counts as
-// fatal). Install keeps its own copy of a manifold's Inputs.
+// by any of them. A panic in a worker's Kill is recovered; its Wait still
+// decides when it has stopped. A panic in the Logger loses that line; one
+// in the Observer, IsFatal or WorstError is logged (a panicking IsFatal
+// counts as fatal). Install keeps its own copy of a manifold's Inputs.
+//
+// # Configuration
+//
+// NewEngine(isFatal, errorDelay, bounceDelay) is the classic constructor.
+// New takes an [EngineConfig], whose zero value is valid (no error is
+// fatal, restarts are immediate, nothing is capped or timed out), and
+// refuses one it cannot use with an error naming the field. Besides
+// IsFatal, WorstError, Filter (of Wait's error), ErrorDelay and
+// BounceDelay, it sets:
+//   - BackoffFactor, MaxDelay and BackoffResetTime: each further failure in
+//     a row waits longer, up to a cap; the count starts afresh after a stop
+//     that is not a failure, or a run of at least BackoffResetTime;
+//   - Jitter: every delay drawn within +/-Jitter of itself;
+//   - MaxRestarts and RestartPeriod: a manifold failing too often stops the
+//     engine with [ErrTooManyRestarts];
+//   - StopTimeout: Wait returns at most that long after the stop began,
+//     with [ErrStopTimeout] naming the workers still running;
+//   - OrderedStop: every stop the engine makes itself (Kill, a fatal
+//     error, too many restarts, Uninstall, ErrUninstall, the bounce of an
+//     input) kills an input's worker only once every dependent worker
+//     started with it has stopped, as systemd stops units in reverse
+//     dependency order. A worker that stops by itself is not held back,
+//     independent parts of the graph stop concurrently, and a dependent's
+//     restart waits until its input has restarted;
+//   - Logger and Observer: where log lines and lifecycle [Event] values go.
+//
+// IsFatal, WorstError, Filter, Logger and Observer run on the engine's own
+// goroutine: they must return quickly and must not call the engine's
+// methods.
+//
+// # Reports
+//
+// [Engine.Report] describes the engine and every manifold at this moment,
+// from any goroutine, also after the engine has stopped. Each
+// [ManifoldReport] gives the manifold's [State], its Inputs, the Missing
+// ones that have no running worker, its StartCount, when it last Started,
+// its last error (Err, kept until it runs again), when a delayed start is
+// Due, the Resources its last start asked its getter for (each
+// [ResourceRequest] with the reason of an ErrMissing), the dependents an
+// input is WaitingFor under OrderedStop, the worker's own report when it
+// implements [Reporter], and the Engine report of a worker that is itself
+// an engine. [Report.MarshalJSON] writes readable JSON that decodes back,
+// and [Report.DOT] the graph for Graphviz. Package
+// github.com/seedworks/dependency/introspect serves both, and a live
+// picture of the graph, over HTTP.
 //
 // # Logging
 //
 // The engine logs through [EngineConfig].Logger: by default the
 // "dependency" loggo module, or log/slog through [SlogLogger], which gives
-// each line about a manifold the attribute "manifold". Starting, stopping
-// and missing inputs are DEBUG; failures are ERROR, and a manifold failing
-// over and over writes at most one line a second, counting the failures it
-// stands for.
+// each line about a manifold the attribute "manifold". Starts, bounces and
+// missing inputs are DEBUG, an uninstall is INFO; failures are ERROR, and a
+// manifold failing over and over writes at most one line a second,
+// counting the failures it stands for. A start that returns the getter's
+// ErrMissing is logged, and reported as its Err, with the reason, as in
+// `input "auth" not running: dependency not available`.
 //
 // # Errors
 //
@@ -96,7 +139,8 @@
 //     for a restart after the bounce delay, or for removal.
 //   - [ErrInvalid]: Install was given an empty name, no or two start funcs,
 //     or an input list naming the manifold itself, an empty name, or one
-//     name twice.
+//     name twice; or a Start func returned neither a worker nor an error,
+//     or the engine itself (a failed start).
 //   - [ErrCycle]: the manifold would close a cycle; the message names it,
 //     as in `cannot install "c": cycle "c" -> "a" -> "b" -> "c"`.
 //   - [ErrAlreadyInstalled], [ErrNotInstalled]: Install of a name in use,
@@ -108,6 +152,17 @@
 //   - [ErrInternal]: the engine found its own state inconsistent; it stops
 //     rather than crash the process.
 //
-// A refused Install changes nothing. See the examples of [Install] and
-// [NewEngine].
+// A refused Install changes nothing. New's error for a bad config matches
+// errors.NotValid of github.com/juju/errors.
+//
+// # Examples and related packages
+//
+// The examples show [Install], [NewEngine], [New] with a Logger, an
+// Observer and OrderedStop, [Engine.Uninstall], [SelfManifold], the
+// helpers [NewWorker], [OutputOf], [Get] and [SlogLogger], and reports as
+// DOT and JSON. Package github.com/seedworks/dependency/dependencytest
+// tests a Start func without an engine. The module's examples/minimal is a
+// first program, and examples/agent an agent with a watched config file, a
+// connection that drops, a manifold that uninstalls itself and a nested
+// engine.
 package dependency
