@@ -13,7 +13,8 @@ import (
 // StubGetResource returns a getter that serves resources by input name, as
 // an engine's getter would if each input's Output simply handed over that
 // value:
-//   - a name not in resources gets an error wrapping dependency.ErrMissing;
+//   - a name not in resources gets dependency.ErrMissing itself, as from
+//     an engine, so that both == and errors.Is find it;
 //   - a value that is an error is returned as the getter's error;
 //   - with a nil out, a present resource gives nil;
 //   - otherwise the value is assigned to *out, which must be a non-nil
@@ -27,7 +28,7 @@ func StubGetResource(resources map[string]any) dependency.GetResourceFunc {
 	return func(name string, out interface{}) error {
 		resource, found := resources[name]
 		if !found {
-			return errors.Annotatef(dependency.ErrMissing, "stub resource %q not set", name)
+			return dependency.ErrMissing
 		}
 		if err, ok := resource.(error); ok {
 			return err
