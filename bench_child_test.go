@@ -15,7 +15,7 @@ import (
 
 // Each benchmark measures in a child process of the test binary, not in the
 // process that runs them all: a benchmark measured after another inherits
-// the runtime's state from it (README.md, under Performance, gives what
+// the runtime's state from it (docs/performance.md gives what
 // that changed). To measure in the process itself, to profile one
 // benchmark say, set childEnv (and, for BenchmarkMemory, GODEBUG to
 // fixedStacks, which its child would have set):
