@@ -58,9 +58,9 @@ type EngineConfig struct {
 	// OrderedStop makes every stop the engine itself makes wait for
 	// dependents first: an input's worker is killed only once every
 	// dependent worker started with it (running, or with its start in
-	// flight) has stopped. It holds on shutdown, Uninstall, ErrUninstall
-	// and the bounce of an input; a worker that stops by itself is not
-	// held back. Independent parts of the graph stop concurrently. false:
+	// flight) has stopped. It holds on shutdown, Uninstall, the bounce of
+	// an input, and the bounce of the dependents of a worker that returned
+	// ErrUninstall; a worker that stops by itself is not held back. Independent parts of the graph stop concurrently. false:
 	// every affected worker is told to stop at once.
 	OrderedStop bool
 

@@ -91,8 +91,8 @@
 //   - StopTimeout: Wait returns at most that long after the stop began,
 //     with [ErrStopTimeout] naming the workers still running;
 //   - OrderedStop: every stop the engine makes itself (Kill, a fatal
-//     error, too many restarts, Uninstall, ErrUninstall, the bounce of an
-//     input) kills an input's worker only once every dependent worker
+//     error, too many restarts, Uninstall, the bounce of an input, or of
+//     the dependents of a worker that returned ErrUninstall) kills an input's worker only once every dependent worker
 //     started with it has stopped, as systemd stops units in reverse
 //     dependency order. A worker that stops by itself is not held back,
 //     independent parts of the graph stop concurrently, and a dependent's

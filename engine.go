@@ -38,6 +38,7 @@ func New(config EngineConfig) (Engine, error) {
 	}
 	e := &engine{
 		config:  config,
+		nodes:   make(map[string]*node),
 		tickets: make(chan ticket),
 		reports: make(chan ticket, reportsBuffered),
 	}
@@ -63,15 +64,14 @@ type engine struct {
 	finalOnce sync.Once
 
 	// Owned by loop: read and written only on the loop goroutine.
-	nodes    map[string]*node // installed manifolds and names still referred to
-	timers   timerQueue       // delayed starts
-	live     int              // start goroutines that have not sent their stoppedTicket
-	dying    bool             // no new starts; the loop ends when live is 0
-	worst    error            // the fatal error Wait will return
-	internal error            // the engine's own failure, kept apart from worst
-	stopDue  <-chan time.Time // fires StopTimeout after dying began
-
-	loggerFailed bool // the Logger panicked, and the fallback said so
+	nodes        map[string]*node // installed manifolds and names still referred to
+	timers       timerQueue       // delayed starts
+	live         int              // start goroutines that have not sent their stoppedTicket
+	dying        bool             // no new starts; the loop ends when live is 0
+	worst        error            // the fatal error Wait will return
+	internal     error            // the engine's own failure, kept apart from worst
+	stopDue      <-chan time.Time // fires StopTimeout after dying began
+	loggerFailed bool             // the Logger panicked, and the fallback said so
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -149,8 +149,9 @@ func (e *engine) loop() error {
 		case <-e.timers.fired(timer):
 			e.gotTimer()
 		case <-e.stopDue:
+			err := e.stopTimedOut()
 			e.abandon()
-			return e.finish(e.stopTimedOut())
+			return e.finish(err)
 		}
 	}
 	return e.finish(e.waitGoroutines())
@@ -172,11 +173,6 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 	order, err := e.planInstall(batch)
 	if err != nil {
 		return err
-	}
-	if e.nodes == nil {
-		// Often the first batch holds every manifold: make room for it at
-		// once rather than growing the map step by step.
-		e.nodes = make(map[string]*node, len(batch))
 	}
 	nodes := make([]*node, len(order))
 	for i, nm := range order {
@@ -214,6 +210,9 @@ func (e *engine) gotStarted(t startedTicket) {
 	}
 	n.worker = t.worker
 	if t.gen == n.gen {
+		if failures, last := n.history.unlogged, n.history.err; failures > 0 {
+			e.logf(slog.LevelError, n.name, "failed %s more times before it started: %v", thousands(failures), last)
+		}
 		n.history.started(time.Now(), t.resources)
 	}
 	e.observe(Event{Kind: EventStarted, Manifold: n.name})
@@ -236,14 +235,16 @@ func (e *engine) gotStopped(t stoppedTicket) {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
 	}
-	ran, stoppedByEngine := n.worker != nil, n.state == stopping || n.state == draining
+	// A draining worker was to be stopped but not yet killed: what it
+	// returns is its own, though it restarts as a bounced one does.
+	ran, killed, draining := n.worker != nil, n.state == stopping, n.state == draining
 	e.enter(n, idle)
 	e.release(n)
 	if t.gen == n.gen {
-		n.history.stopped(err, t.resources, ran, stoppedByEngine)
+		n.history.stopped(err, t.resources, ran, killed)
 	}
 	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
-	if e.isFatal(err) {
+	if e.isFatal(n.name, err) {
 		e.logf(slog.LevelError, n.name, "%s returned fatal error: %v", stage(ran), err)
 		e.stop(err)
 	}
@@ -253,14 +254,17 @@ func (e *engine) gotStopped(t stoppedTicket) {
 	case n.manifold == nil:
 		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
 		return
-	case stoppedByEngine:
-		n.history.failures = 0 // not a failure, whatever err is
-		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
-	case kind == uninstall:
+	case kind == uninstall && !killed:
 		e.remove(n)
 		return
+	case killed || draining:
+		n.history.failures = 0 // not a failure, whatever err is
+		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
 	default:
 		e.gotResult(n, err, kind, ran)
+	}
+	if e.dying {
+		return // too many restarts
 	}
 	if ran {
 		e.bounceDependents(n)
@@ -369,6 +373,9 @@ func (e *engine) requestStart(n *node, delay time.Duration, pending nodeState) {
 // that input has started or stopped. It must only be called from the loop
 // goroutine.
 func (e *engine) tryLaunch(n *node) {
+	if e.dying {
+		return
+	}
 	for _, input := range n.inputs {
 		if input.aboutToStart() {
 			return

@@ -3,8 +3,9 @@ package dependency
 import "github.com/juju/errors"
 
 // ErrMissing is returned, itself, by a GetResourceFunc when the named input
-// is not available: not declared, not running, or without an Output for the
-// requested type. A Start func or worker that returns it (or an error
+// is not available: not declared, not running, or, for a non-nil out,
+// without an Output func. (An Output func refusing a type it does not serve
+// should wrap it, as OutputOf does.) A Start func or worker that returns it (or an error
 // wrapping it) is not restarted until one of its inputs changes; where a
 // start returns it as the getter gave it, the engine reports and logs an
 // error that says why and wraps it.
@@ -27,8 +28,8 @@ var ErrTooManyRestarts = errors.New("too many restarts")
 // EngineConfig.StopTimeout after the engine began to stop.
 var ErrStopTimeout = errors.New("workers did not stop in time")
 
-// ErrShuttingDown is returned by Install, Uninstall and their kin once the
-// engine has begun to stop.
+// ErrShuttingDown is wrapped by the error of Install, Uninstall and their
+// kin once the engine has begun to stop.
 var ErrShuttingDown = errors.New("engine is shutting down")
 
 // ErrAlreadyInstalled is wrapped by Install's error for a name in use.
@@ -48,8 +49,8 @@ var ErrInvalid = errors.New("invalid manifold")
 // cycle of inputs; the message names the cycle.
 var ErrCycle = errors.New("dependency cycle")
 
-// ErrExpired is returned by a GetResourceFunc used after the Start func it
-// was given to had returned.
+// ErrExpired is wrapped by the error of a GetResourceFunc used after the
+// Start func it was given to had returned.
 var ErrExpired = errors.New("resource getter used after its start returned")
 
 // ErrPanic is wrapped by the error that replaces a recovered panic in a

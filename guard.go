@@ -90,16 +90,16 @@ func (e *engine) observe(ev Event) {
 	e.config.Observer(ev)
 }
 
-// isFatal reports whether err must stop the engine. A panic in IsFatal is
-// logged and counts as fatal: the engine cannot tell, and must not crash.
-// It must only be called from the loop goroutine.
-func (e *engine) isFatal(err error) (fatal bool) {
+// isFatal reports whether err, of manifold, must stop the engine. A panic
+// in IsFatal is logged and counts as fatal: the engine cannot tell, and
+// must not crash. It must only be called from the loop goroutine.
+func (e *engine) isFatal(manifold string, err error) (fatal bool) {
 	if err == nil || e.config.IsFatal == nil {
 		return false
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			e.logf(slog.LevelError, "", "IsFatal panicked on %q: %v", err, v)
+			e.logf(slog.LevelError, manifold, "IsFatal panicked on %q: %v", err, v)
 			fatal = true
 		}
 	}()
@@ -150,6 +150,8 @@ func judge(err error) (judged error, kind stopKind) {
 		}
 	}()
 	_ = err.Error()
+	var p *PanicError
+	_ = errors.As(err, &p)
 	switch {
 	case errors.Is(err, ErrUninstall):
 		return err, uninstall

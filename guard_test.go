@@ -35,9 +35,8 @@ func panicIf(yes bool, method string) {
 // A Logger that panics loses its lines and nothing else: a failing manifold
 // is restarted after its error delay and its failures are counted (the
 // backoff grows), Uninstall works and bounces the dependents, and Wait
-// returns nil. The engine also says once, on standard error, that its
-// Logger panicked; the fix exposes no way to redirect that, so this test
-// holds the engine's behaviour only, not what it writes there.
+// returns nil. (That the engine says so once on standard error is held by
+// TestLoggerPanicFallsBackOnce.)
 func TestGuardLoggerPanics(t *testing.T) {
 	for _, test := range []struct {
 		about    string
@@ -152,8 +151,8 @@ func TestGuardErrorMethodsPanic(t *testing.T) {
 					fail()
 					synctest.Wait()
 					report := engine.Report().Manifolds["h"]
-					if report.Err == nil {
-						t.Errorf("h: Err nil after its %s returned an error whose %s panics, want it set", from, hostile.method)
+					if !errors.Is(report.Err, dependency.ErrPanic) {
+						t.Errorf("h: Err %v after its %s returned an error whose %s panics, want one wrapping ErrPanic", report.Err, from, hostile.method)
 					}
 					if report.State != dependency.StateStarting {
 						t.Errorf("h: State %v, want starting: a failure is restarted", report.State)
@@ -173,14 +172,15 @@ func TestGuardErrorMethodsPanic(t *testing.T) {
 	}
 }
 
-// An error whose methods panic, reaching IsFatal, WorstError and Filter funcs
-// that ask errors.Is about it, crashes nothing: the engine stops, or goes on,
-// by its rules, and Wait returns once every worker has stopped. Whether the
-// panic of IsFatal counts as fatal here, or the engine hands these funcs
-// only errors it could read safely, is left to the engine: this test holds
-// only that nothing crashes or hangs.
+// An error whose methods panic never reaches IsFatal, WorstError or Filter
+// funcs: they get the *PanicError in its place, which they may ask what
+// they like. So an IsFatal that asks errors.Is and errors.As about it does
+// not panic, finds it not fatal, and Wait returns nil.
 func TestGuardErrorMethodsPanicFatal(t *testing.T) {
-	asksIs := func(err error) bool { return errors.Is(err, errFatal) }
+	asksIs := func(err error) bool {
+		var p *dependency.PanicError
+		return errors.Is(err, errFatal) || errors.As(err, &p) && p.Value == "never"
+	}
 	for _, hostile := range hostileErrors {
 		t.Run(hostile.method+" panics, IsFatal asks errors.Is", func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -198,7 +198,9 @@ func TestGuardErrorMethodsPanicFatal(t *testing.T) {
 				h.worker("h").fail(hostile.err)
 				advance(time.Second)
 				engine.Kill()
-				_ = engine.Wait() // nil, or the fatal error: either is the engine's to choose
+				if err := engine.Wait(); err != nil {
+					t.Errorf("Wait() = %v, want nil: IsFatal got a readable error, and it is not fatal", err)
+				}
 				checkStopped(t, engine, h)
 			})
 		})
@@ -366,6 +368,17 @@ func TestGuardGoexit(t *testing.T) {
 			}
 		},
 		failing: "g",
+	}, {
+		about: "error method",
+		install: func(h *harness) dependency.Manifolds {
+			return dependency.Manifolds{"g": {
+				Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+					h.attempted("g")
+					return nil, &isGoexits{}
+				},
+			}}
+		},
+		failing: "g",
 	}} {
 		t.Run(test.about, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -396,4 +409,34 @@ func TestGuardGoexit(t *testing.T) {
 			})
 		})
 	}
+}
+
+// isGoexits is an error whose Is method ends its goroutine.
+type isGoexits struct{}
+
+func (*isGoexits) Error() string { return "Is calls runtime.Goexit" }
+func (*isGoexits) Is(error) bool { runtime.Goexit(); return false }
+
+// A start func that returns a worker with its error is a failed start,
+// and the engine kills that worker, which nothing else knows of.
+func TestStartReturnsWorkerAndError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := newEngine(t, dependency.EngineConfig{ErrorDelay: time.Hour})
+		killed := make(chan struct{})
+		w := &badWorker{kill: func() { close(killed) }, wait: func() error { <-killed; return nil }}
+		mustInstall(t, engine, "both", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return w, errFailed },
+		})
+		synctest.Wait()
+		select {
+		case <-killed:
+		default:
+			t.Errorf("the worker a failed start returned was not killed")
+			close(killed) // so that the test ends
+		}
+		if got := engine.Report().Manifolds["both"].Err; !errors.Is(got, errFailed) {
+			t.Errorf("both: Err %v, want errFailed", got)
+		}
+		stopEngine(t, engine, nil)
+	})
 }

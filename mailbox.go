@@ -9,8 +9,9 @@ import "github.com/juju/errors"
 // goroutine's tickets in the order sent; the loop reads that channel until
 // every start goroutine has stopped, or hands it to abandon.
 
-// ticket is a request of a public method to the loop. Its handle runs on
-// the loop goroutine and always sends the reply.
+// ticket is a message to the loop: a request of a public method, whose
+// handle always sends the reply, or a start goroutine's news. Its handle
+// runs on the loop goroutine.
 type ticket interface {
 	handle(e *engine)
 }

@@ -43,7 +43,7 @@ var transitions = [...][]nodeState{
 // installed manifolds list as an input. Every field is owned by the loop.
 type node struct {
 	name       string
-	manifold   *Manifold // nil while not installed: only an input of others, or stopping after Uninstall
+	manifold   *Manifold // nil while not installed: only an input of others, or draining or stopping after Uninstall
 	gen        uint64    // counts the installs of name; a launch carries the one it began under
 	inputs     []*node   // one per manifold.Inputs, in order
 	dependents []*node   // installed nodes that list this one as an input
@@ -93,7 +93,9 @@ func (h *history) logFailure(now time.Time) (unlogged int, ok bool) {
 }
 
 // started records a successful start at now, which asked for resources.
+// Failures not logged yet were logged by the caller.
 func (h *history) started(now time.Time, resources []ResourceRequest) {
+	h.unlogged = 0
 	h.startCount++
 	h.startedAt = now
 	h.err = nil
@@ -101,13 +103,13 @@ func (h *history) started(now time.Time, resources []ResourceRequest) {
 }
 
 // stopped records the stop of a worker (ran) or of a failed start with
-// err, unless the engine stopped it: then err says nothing of the manifold.
+// err, unless the engine killed it: then err says nothing of the manifold.
 // A failed start's resources replace those of the start before.
-func (h *history) stopped(err error, resources []ResourceRequest, ran, stoppedByEngine bool) {
+func (h *history) stopped(err error, resources []ResourceRequest, ran, killed bool) {
 	if !ran {
 		h.resources = resources
 	}
-	if err != nil && !stoppedByEngine {
+	if err != nil && !killed {
 		h.err = err
 	}
 }

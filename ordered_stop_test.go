@@ -253,11 +253,6 @@ func without(entries []stopEntry, name string) []stopEntry {
 	})
 }
 
-// before returns the entries logged before d.
-func before(entries []stopEntry, d time.Duration) []stopEntry {
-	return slices.DeleteFunc(slices.Clone(entries), func(e stopEntry) bool { return e.at >= d })
-}
-
 // checkDependentsFirst fails t if, in entries, an input was killed before
 // a dependent of it that was killed too had stopped. inputs holds each
 // manifold's inputs.
@@ -692,6 +687,12 @@ func TestOrderedStopTimeout(t *testing.T) {
 				t.Errorf("Wait() = %v, want it to name %q", err, name)
 			}
 		}
+		// The inputs still waiting are killed at StopTimeout, not left
+		// running: their turn would never come.
+		advance(stopTime)
+		if got, want := timeline(l.take(), "kill", "stop"), "30s: kill a, kill b; 31s: stop a, stop b"; got != want { // since the log was taken halfway
+			t.Errorf("timeline after StopTimeout:\n%s\nwant\n%s", got, want)
+		}
 	})
 }
 
@@ -798,5 +799,30 @@ func TestOrderedStopHoldsBackRestart(t *testing.T) {
 		}
 		checkRestartOrder(t, entries, inputs)
 		l.checkCurrent(t, inputs)
+	})
+}
+
+// A worker draining for its dependents that fails by itself meanwhile
+// keeps its error: Report shows it, though it restarts as a bounced worker
+// does, once its dependents have stopped.
+func TestOrderedStopDrainingWorkerFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newStopLog()
+		engine := stopOnCleanup(t, newEngine(t, orderedConfig(true)))
+		startAll(t, engine, l, dependency.Manifolds{
+			"a": l.manifold("a", stopTime, "x"),
+			"b": l.manifold("b", 10*time.Second, "a"),
+		})
+		mustInstall(t, engine, "x", l.manifold("x", stopTime)) // a's input starts: a drains for b
+		synctest.Wait()
+		l.worker("a").fail(errFailed)
+		synctest.Wait()
+		if got := engine.Report().Manifolds["a"].Err; !errors.Is(got, errFailed) {
+			t.Errorf("a: Err %v after it failed while draining, want errFailed", got)
+		}
+		advance(time.Minute)
+		if got := l.startCount("a"); got != 2 {
+			t.Errorf("a started %d times, want 2: restarted once b had stopped", got)
+		}
 	})
 }

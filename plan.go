@@ -1,7 +1,6 @@
 package dependency
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -49,7 +48,7 @@ func (e *engine) findFault(batch []namedManifold) error {
 	p.sorted = true
 	for _, nm := range batch {
 		if p.installed(nm.name) {
-			return fmt.Errorf("%q %w", nm.name, ErrAlreadyInstalled)
+			return failure(ErrAlreadyInstalled, "%q manifold already installed", nm.name)
 		}
 	}
 	var postorder []string

@@ -12,7 +12,7 @@ const (
 	StateStopped  State = iota // no worker, and none wanted now
 	StateStarting              // a start is wanted, waiting out a delay, or running
 	StateStarted               // the worker runs
-	StateStopping              // the worker was asked to stop
+	StateStopping              // the worker is to stop: asked to, or, with OrderedStop, once its dependents have
 )
 
 var stateNames = [...]string{"stopped", "starting", "started", "stopping"}
@@ -137,7 +137,7 @@ func (n *node) report() ManifoldReport {
 		r.Due = n.due
 	}
 	for _, input := range n.inputs {
-		if input.manifold == nil || input.state != running {
+		if input.manifold == nil || (input.state != running && input.state != draining) {
 			r.Missing = append(r.Missing, input.name)
 		}
 	}

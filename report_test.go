@@ -325,7 +325,9 @@ func TestSelfManifold(t *testing.T) {
 			t.Errorf("child, installer workers = %v, %v; want both running", h.worker("child"), h.worker("installer"))
 		}
 
-		// Asked for anything but an *Engine, its Output fails.
+		// Asked for anything but an *Engine, its Output refuses with
+		// ErrMissing, naming both types: the start is not retried as a
+		// failure.
 		mustInstall(t, engine, "wrong", dependency.Manifold{
 			Inputs: []string{"self"},
 			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
@@ -334,8 +336,9 @@ func TestSelfManifold(t *testing.T) {
 			},
 		})
 		synctest.Wait()
-		if err := engine.Report().Manifolds["wrong"].Err; err == nil || errors.Is(err, dependency.ErrMissing) {
-			t.Errorf("\"wrong\" Err = %v, want a type error", err)
+		want := "input gives dependency.Engine; asked for int: dependency not available"
+		if err := engine.Report().Manifolds["wrong"].Err; err == nil || err.Error() != want || !errors.Is(err, dependency.ErrMissing) {
+			t.Errorf("\"wrong\" Err = %v, want %q matching ErrMissing", err, want)
 		}
 
 		// Asked with a nil out, it only says that the engine is there.

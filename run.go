@@ -23,13 +23,15 @@ type launch struct {
 // runtime.Goexit.
 func (e *engine) run(l *launch) {
 	stopped := stoppedTicket{node: l.node, gen: l.gen}
-	inside := "start func" // the user code running, until run returns
+	inside := "start func"                  // the user code running, until run returns
+	defer func() { e.reports <- stopped }() // last, whatever the one below does
 	defer func() {
 		if inside != "" {
 			stopped.err = goexitError(inside)
 		}
-		stopped.err, stopped.kind = judge(stopped.err)
-		e.reports <- stopped
+		err := stopped.err
+		stopped.err, stopped.kind = goexitError("error method"), failed // unless judge returns
+		stopped.err, stopped.kind = judge(err)
 	}()
 	worker, err := start(l.manifold, l.ctx, l.get, e)
 	requests := l.get.expire()
@@ -68,6 +70,9 @@ func start(m *Manifold, ctx context.Context, get *getter, self Worker) (worker W
 	}
 	switch {
 	case err != nil:
+		if worker != nil && worker != self {
+			killQuietly(worker) // nobody else will know of it
+		}
 	case worker == nil:
 		err = failure(ErrInvalid, "start func returned neither a worker nor an error")
 	case worker == self:

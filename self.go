@@ -1,10 +1,6 @@
 package dependency
 
-import (
-	"sync"
-
-	"github.com/juju/errors"
-)
+import "sync"
 
 // SelfManifold returns a manifold whose Output gives dependents the engine
 // itself, through an *Engine, so that its workers can Install, Uninstall and
@@ -14,17 +10,7 @@ func SelfManifold(engine Engine) Manifold {
 		Start: func(GetResourceFunc) (Worker, error) {
 			return newIdleWorker(), nil
 		},
-		Output: func(in Worker, out interface{}) error {
-			if out == nil {
-				return nil // asked only whether the engine is there
-			}
-			target, ok := out.(*Engine)
-			if !ok {
-				return errors.Errorf("self manifold: out is %T, want *dependency.Engine", out)
-			}
-			*target = engine
-			return nil
-		},
+		Output: OutputOf(func(*idleWorker) Engine { return engine }),
 	}
 }
 

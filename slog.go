@@ -10,7 +10,7 @@ import (
 // SlogLogger returns a Logger that writes the engine's lines to l, at
 // slog.LevelDebug, LevelInfo, LevelWarn and LevelError for Debugf, Infof,
 // Warningf and Errorf. A line about one manifold carries its name as the
-// attribute "manifold". Lines below l's level are not formatted at all.
+// attribute "manifold". DEBUG lines are not formatted at all when l does not take them.
 // A nil l means slog.Default(), as it is when a line is written.
 func SlogLogger(l *slog.Logger) Logger {
 	return slogLogger{l}

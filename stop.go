@@ -103,7 +103,7 @@ func (e *engine) abandon() {
 		for live > 0 {
 			switch t := (<-e.reports).(type) {
 			case startedTicket:
-				killQuietly(t.worker)
+				go killQuietly(t.worker) // one that blocks must not stop the reading
 			case stoppedTicket:
 				live--
 			}
@@ -112,7 +112,9 @@ func (e *engine) abandon() {
 }
 
 // stopTimedOut logs every worker still running and returns the error that
-// names them. It must only be called from the loop goroutine.
+// names them; it kills the workers still draining for stuck dependents,
+// whose turn would never come. It must only be called from the loop
+// goroutine.
 func (e *engine) stopTimedOut() error {
 	var stuck []string
 	for name, n := range e.nodes {
@@ -121,8 +123,10 @@ func (e *engine) stopTimedOut() error {
 			stuck = append(stuck, fmt.Sprintf("%q", name))
 			e.logf(slog.LevelError, name, "worker did not stop within %v; abandoned", e.config.StopTimeout)
 		case draining:
-			stuck = append(stuck, fmt.Sprintf("%q (waiting for %s)", name, quoteAll(n.waitingFor(), ", ")))
-			e.logf(slog.LevelError, name, "worker still waiting for %s to stop after %v; abandoned", quoteAll(n.waitingFor(), ", "), e.config.StopTimeout)
+			waiting := quoteAll(n.waitingFor(), ", ")
+			stuck = append(stuck, fmt.Sprintf("%q (waiting for %s)", name, waiting))
+			e.logf(slog.LevelError, name, "worker still waiting for %s to stop after %v; killed and abandoned", waiting, e.config.StopTimeout)
+			e.stopNow(n)
 		}
 	}
 	if len(stuck) == 0 {

@@ -15,7 +15,8 @@ import (
 // worker was killed, since that is how a killed run says it stopped; a run
 // that returns context.Canceled without a Kill keeps its error. A panic in
 // run is recovered and Wait returns it as a *PanicError (which wraps
-// ErrPanic). Kill and Wait may be called from any goroutine, any number of
+// ErrPanic); a run that calls runtime.Goexit gets an error wrapping ErrPanic
+// too. Kill and Wait may be called from any goroutine, any number of
 // times, before or after run returns.
 func NewWorker(run func(ctx context.Context) error) Worker {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,7 +35,8 @@ type runWorker struct {
 // run calls f with ctx, records its outcome as Wait's error and closes done.
 func (w *runWorker) run(ctx context.Context, f func(context.Context) error) {
 	defer close(w.done)
-	defer w.cancel() // releases ctx once run has returned, even by a panic
+	defer w.cancel()                  // releases ctx once run has returned, even by a panic
+	w.err = goexitError("worker run") // unless f returns or panics
 	defer func() {
 		if v := recover(); v != nil {
 			w.err = newPanicError("worker run", v)

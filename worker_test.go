@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -165,6 +166,20 @@ func TestNewWorkerConcurrentKillAndWait(t *testing.T) {
 			if err != nil {
 				t.Errorf("Wait() = %v, want nil", err)
 			}
+		}
+	})
+}
+
+// A run that calls runtime.Goexit has not completed: Wait returns an error
+// wrapping ErrPanic that says so.
+func TestNewWorkerGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := dependency.NewWorker(func(context.Context) error {
+			runtime.Goexit()
+			return nil
+		})
+		if err := w.Wait(); !errors.Is(err, dependency.ErrPanic) {
+			t.Errorf("Wait() = %v, want an error wrapping ErrPanic", err)
 		}
 	})
 }

@@ -46,6 +46,8 @@ func TestFailureLogsLimited(t *testing.T) {
 		for range 9 {
 			want = append(want, `"db" manifold failed 1,000 more times: connection refused`)
 		}
+		// The failures after the last line are logged when it starts.
+		want = append(want, `"db" manifold failed 999 more times before it started: connection refused`)
 		if got := logs.errorLines(); !slices.Equal(got, want) {
 			t.Errorf("ERROR lines = %q, want %q", got, want)
 		}
