@@ -46,11 +46,14 @@ func (e *engine) run(l *launch) {
 	inside = ""
 }
 
-// goexitError is the error of a start goroutine that user code ended with
-// runtime.Goexit while in fn.
-func goexitError(fn string) error {
-	return failure(ErrPanic, "%s called runtime.Goexit", fn)
-}
+// goexitError is the error of a goroutine that user code ended with
+// runtime.Goexit while the func it names ran. It wraps ErrPanic. Making
+// one formats nothing, so that the start goroutine can hold one ready for
+// the Goexit that almost never comes.
+type goexitError string
+
+func (fn goexitError) Error() string { return string(fn) + " called runtime.Goexit" }
+func (goexitError) Unwrap() error    { return ErrPanic }
 
 // start calls the manifold's start func and expires the getter when it
 // returns. A panic, a nil worker without an error, or self (the engine,
