@@ -137,16 +137,16 @@ const (
 )
 
 // judge returns what err asks of the restart rules, asking err itself (its
-// Error, Is and Unwrap methods) on the caller's goroutine, never the loop's.
+// Error, Is, As and Unwrap methods) on the caller's goroutine, never the loop's.
 // If one of its methods panics, the stop is a failure and a *PanicError
 // takes err's place, so that no later code calls those methods again.
-func judge(err error) (judged error, kind stopKind) {
+func judge(err error) (kind stopKind, judged error) {
 	if err == nil {
-		return nil, completed
+		return completed, nil
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			judged, kind = newPanicError("error method", v), failed
+			kind, judged = failed, newPanicError("error method", v)
 		}
 	}()
 	_ = err.Error()
@@ -154,11 +154,11 @@ func judge(err error) (judged error, kind stopKind) {
 	_ = errors.As(err, &p)
 	switch {
 	case errors.Is(err, ErrUninstall):
-		return err, uninstall
+		return uninstall, err
 	case errors.Is(err, ErrMissing):
-		return err, missing
+		return missing, err
 	case errors.Is(err, ErrBounce):
-		return err, bounce
+		return bounce, err
 	}
-	return err, failed
+	return failed, err
 }

@@ -31,7 +31,7 @@ func (e *engine) run(l *launch) {
 		}
 		err := stopped.err
 		stopped.err, stopped.kind = goexitError("error method"), failed // unless judge returns
-		stopped.err, stopped.kind = judge(err)
+		stopped.kind, stopped.err = judge(err)
 	}()
 	worker, err := start(l.manifold, l.ctx, l.get, e)
 	requests := l.get.expire()
