@@ -91,7 +91,13 @@ func (r resource) get(out any) (returned, reason error) {
 
 // missingBecause returns ErrMissing itself and the error that says why.
 func missingBecause(format string, args ...any) (returned, reason error) {
-	return ErrMissing, failure(ErrMissing, format+": %v", append(args, ErrMissing)...)
+	return ErrMissing, missingError(format, args...)
+}
+
+// missingError returns an error that says why a resource is missing and
+// wraps ErrMissing: "<why>: dependency not available".
+func missingError(format string, args ...any) error {
+	return failure(ErrMissing, format+": %v", append(args, ErrMissing)...)
 }
 
 // call calls the Output func; a panic in it becomes the error.

@@ -1,10 +1,8 @@
 package dependency
 
 import (
-	stderrors "errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/juju/errors"
@@ -112,28 +110,4 @@ func quoteAll(names []string, sep string) string {
 		quoted[i] = fmt.Sprintf("%q", name)
 	}
 	return strings.Join(quoted, sep)
-}
-
-// thousands writes n with commas between groups of three digits.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// joinErrors returns the only non-nil error as it is, several joined, or
-// nil.
-func joinErrors(errs ...error) error {
-	var found []error
-	for _, err := range errs {
-		if err != nil {
-			found = append(found, err)
-		}
-	}
-	if len(found) == 1 {
-		return found[0]
-	}
-	return stderrors.Join(found...)
 }

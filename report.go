@@ -126,7 +126,7 @@ func (r Report) clone() Report {
 func (n *node) report() ManifoldReport {
 	r := ManifoldReport{
 		State:      n.publicState(),
-		Inputs:     append([]string(nil), n.manifold.Inputs...),
+		Inputs:     slices.Clone(n.manifold.Inputs),
 		StartCount: n.history.startCount,
 		Started:    n.history.startedAt,
 		Err:        n.history.err,

@@ -1,10 +1,6 @@
 package dependency
 
-import (
-	"reflect"
-
-	"github.com/juju/errors"
-)
+import "reflect"
 
 // OutputOf returns an OutputFunc for a manifold whose worker is a W: it sets
 // an out of type *T to f(w). The out must be exactly a *T: a T that merely
@@ -22,11 +18,11 @@ func OutputOf[W Worker, T any](f func(W) T) OutputFunc {
 		}
 		w, ok := in.(W)
 		if !ok {
-			return errors.Annotatef(ErrMissing, "input worker is %T, not %s", in, typeName[W]())
+			return missingError("input worker is %T, not %s", in, typeName[W]())
 		}
 		target, ok := out.(*T)
 		if !ok {
-			return errors.Annotatef(ErrMissing, "input gives %s; asked for %s", typeName[T](), askedFor(out))
+			return missingError("input gives %s; asked for %s", typeName[T](), askedFor(out))
 		}
 		*target = f(w)
 		return nil

@@ -4,7 +4,8 @@ import "sync"
 
 // SelfManifold returns a manifold whose Output gives dependents the engine
 // itself, through an *Engine, so that its workers can Install, Uninstall and
-// Report. Its worker does nothing until it is killed.
+// Report; an out of another type gets an error wrapping ErrMissing. Its
+// worker does nothing until it is killed.
 func SelfManifold(engine Engine) Manifold {
 	return Manifold{
 		Start: func(GetResourceFunc) (Worker, error) {

@@ -1,6 +1,7 @@
 package dependency
 
 import (
+	stderrors "errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -153,4 +154,19 @@ func (e *engine) finalReport() Report {
 		e.final.Err = e.tomb.Err()
 	})
 	return e.final
+}
+
+// joinErrors returns the only non-nil error as it is, several joined, or
+// nil.
+func joinErrors(errs ...error) error {
+	var found []error
+	for _, err := range errs {
+		if err != nil {
+			found = append(found, err)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return stderrors.Join(found...)
 }

@@ -86,10 +86,7 @@ func TestNewWorkerCanceledAfterKill(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				w := dependency.NewWorker(run)
 				synctest.Wait()
-				w.Kill()
-				if err := w.Wait(); err != nil {
-					t.Errorf("Wait() = %v, want nil", err)
-				}
+				killAndWait(t, w)
 			})
 		})
 	}
