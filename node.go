@@ -2,7 +2,6 @@ package dependency
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"time"
 )
@@ -226,28 +225,35 @@ func (e *engine) add(name string, m Manifold) *node {
 	return n
 }
 
-// remove uninstalls n: it stops its worker, unlinks it from its inputs and
-// bounces its dependents, which then find it missing. It must only be
-// called from the loop goroutine.
-func (e *engine) remove(n *node) {
-	n.manifold = nil
-	e.requestStop(n)
-	for _, input := range n.inputs {
-		input.dependents = slices.DeleteFunc(input.dependents, func(d *node) bool { return d == n })
-		e.forgetIfUnused(input)
-	}
-	n.inputs = nil
-	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
-	e.logf(slog.LevelInfo, n.name, "uninstalled")
-	e.bounceDependents(n)
-	e.unblockDependents(n)
-	e.forgetIfUnused(n)
-}
-
 // forgetIfUnused drops n once nothing refers to it: not installed, no
 // dependents, no worker. It must only be called from the loop goroutine.
 func (e *engine) forgetIfUnused(n *node) {
 	if n.manifold == nil && len(n.dependents) == 0 && n.state == idle {
 		delete(e.nodes, n.name)
 	}
+}
+
+// take records, for OrderedStop, which input workers n's start is given:
+// those of the inputs running now. It must only be called from the loop
+// goroutine, as n's start launches.
+func (e *engine) take(n *node) {
+	for _, input := range n.inputs {
+		if input.manifold != nil && input.worker != nil {
+			n.took = append(n.took, input)
+			input.takenBy = append(input.takenBy, n)
+		}
+	}
+}
+
+// release lets go of what n's stopped worker took and was taken of it: an
+// input draining for n is killed once no other dependent holds it. It must
+// only be called from the loop goroutine, when n's worker has stopped.
+func (e *engine) release(n *node) {
+	for _, input := range n.took {
+		input.takenBy = slices.DeleteFunc(input.takenBy, func(d *node) bool { return d == n })
+		if input.state == draining && len(input.takenBy) == 0 {
+			e.stopNow(input)
+		}
+	}
+	n.took, n.takenBy = nil, nil
 }

@@ -9,31 +9,6 @@ import (
 	"time"
 )
 
-// take records, for OrderedStop, which input workers n's start is given:
-// those of the inputs running now. It must only be called from the loop
-// goroutine, as n's start launches.
-func (e *engine) take(n *node) {
-	for _, input := range n.inputs {
-		if input.manifold != nil && input.worker != nil {
-			n.took = append(n.took, input)
-			input.takenBy = append(input.takenBy, n)
-		}
-	}
-}
-
-// release lets go of what n's stopped worker took and was taken of it: an
-// input draining for n is killed once no other dependent holds it. It must
-// only be called from the loop goroutine, when n's worker has stopped.
-func (e *engine) release(n *node) {
-	for _, input := range n.took {
-		input.takenBy = slices.DeleteFunc(input.takenBy, func(d *node) bool { return d == n })
-		if input.state == draining && len(input.takenBy) == 0 {
-			e.stopNow(input)
-		}
-	}
-	n.took, n.takenBy = nil, nil
-}
-
 // shutDown stops every worker and cancels every pending start. It must only
 // be called from the loop goroutine.
 func (e *engine) shutDown() {
