@@ -61,7 +61,12 @@ type engine struct {
 	final     Report
 	finalOnce sync.Once
 
-	// Owned by loop: read and written only on the loop goroutine.
+	// Owned by loop: read and written only on the loop goroutine, and so
+	// is every node. Every method of engine that these comments do not
+	// mark otherwise runs there: the exceptions are the public methods,
+	// run (a start goroutine's, run.go), the Kill calls of kill, the
+	// getter (getter.go) and finalReport, which reads this state once the
+	// loop has returned.
 	nodes        map[string]*node // installed manifolds and names still referred to
 	timers       timerQueue       // delayed starts
 	live         int              // start goroutines that have not sent their stoppedTicket
@@ -156,14 +161,13 @@ func (e *engine) loop() error {
 }
 
 // shuttingDown reports whether the engine has begun to stop, also when Kill
-// was called and the loop has yet to see it. It must only be called from
-// the loop goroutine.
+// was called and the loop has yet to see it.
 func (e *engine) shuttingDown() bool {
 	return e.dying || e.tomb.Err() != tomb.ErrStillAlive
 }
 
 // gotInstall installs the batch, or nothing if any member cannot be
-// installed. It must only be called from the loop goroutine.
+// installed.
 func (e *engine) gotInstall(batch []namedManifold) error {
 	if e.shuttingDown() {
 		return errors.Trace(ErrShuttingDown)
@@ -177,13 +181,12 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 		nodes[i] = e.add(nm.name, nm.manifold)
 	}
 	for _, n := range nodes {
-		e.requestStart(n, 0, pendingBounce)
+		e.requestStart(n, afterInstall)
 	}
 	return nil
 }
 
-// gotUninstall removes the named manifold. It must only be called from the
-// loop goroutine.
+// gotUninstall removes the named manifold.
 func (e *engine) gotUninstall(name string) error {
 	if e.shuttingDown() {
 		return errors.Trace(ErrShuttingDown)
@@ -196,9 +199,8 @@ func (e *engine) gotUninstall(name string) error {
 	return nil
 }
 
-// gotStarted makes the worker current and bounces the dependents; a worker
-// whose stop was asked for while it started is killed at once. It must
-// only be called from the loop goroutine.
+// gotStarted records the worker a start returned, and what it started
+// with.
 func (e *engine) gotStarted(t startedTicket) {
 	n := t.node
 	if n.state != starting && n.state != stopping {
@@ -214,72 +216,29 @@ func (e *engine) gotStarted(t startedTicket) {
 		n.history.started(time.Now(), t.resources)
 	}
 	e.observe(Event{Kind: EventStarted, Manifold: n.name})
-	if n.state == stopping {
-		e.kill(t.worker)
-		return
-	}
-	e.enter(n, running)
-	e.logf(slog.LevelDebug, n.name, "worker started")
-	e.bounceDependents(n)
-	e.unblockDependents(n) // those whose bounce left their start due now
+	e.afterStart(n)
 }
 
-// gotStopped applies the restart rules to a stopped worker or failed start.
-// It must only be called from the loop goroutine.
+// gotStopped records the end of a start goroutine: its worker stopped, or
+// its start failed.
 func (e *engine) gotStopped(t stoppedTicket) {
 	e.live-- // every start goroutine sends its stoppedTicket exactly once
-	n, err, kind := t.node, t.err, t.kind
-	if n.state != starting && n.state != running && n.state != draining && n.state != stopping {
+	n := t.node
+	if !n.launched() {
 		e.failInternal("%q manifold stopped a worker while %v", n.name, n.state)
 		return
 	}
-	// A draining worker was to be stopped but not yet killed: what it
-	// returns is its own, though it restarts as a bounced one does.
-	ran, killed, draining := n.worker != nil, n.state == stopping, n.state == draining
+	end := ended{state: n.state, ran: n.worker != nil, err: t.err, kind: t.kind}
 	e.enter(n, idle)
-	e.release(n)
+	freed := n.release()
 	if t.gen == n.gen {
-		n.history.stopped(err, t.resources, ran, killed)
+		n.history.stopped(t.err, t.resources, end.ran, end.state == stopping)
 	}
-	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: err})
-	if e.isFatal(n.name, err) {
-		e.logf(slog.LevelError, n.name, "%s returned fatal error: %v", stage(ran), err)
-		e.stop(err)
-	}
-	switch {
-	case e.dying:
-		return
-	case n.manifold == nil:
-		e.forgetIfUnused(n) // uninstalled: dependents were bounced then
-		return
-	case kind == uninstall && !killed:
-		e.remove(n)
-		return
-	case killed || draining:
-		n.history.failures = 0 // not a failure, whatever err is
-		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
-	default:
-		e.gotResult(n, err, kind, ran)
-	}
-	if e.dying {
-		return // too many restarts
-	}
-	if ran {
-		e.bounceDependents(n)
-	}
-	e.unblockDependents(n)
+	e.observe(Event{Kind: EventStopped, Manifold: n.name, Err: t.err})
+	e.afterStop(n, end, freed)
 }
 
-// gotTimer launches the starts whose delay has passed. All of them are due
-// before any launches, so that a dependent waits for an input due at the
-// same instant, whatever their order in the queue. It must only be called
-// from the loop goroutine.
+// gotTimer launches the starts whose delay has passed.
 func (e *engine) gotTimer() {
-	due := e.timers.due(time.Now())
-	for _, n := range due {
-		e.enter(n, heldBack)
-	}
-	for _, n := range due {
-		e.tryLaunch(n)
-	}
+	e.launchDue(e.timers.due(time.Now()))
 }

@@ -37,8 +37,7 @@ type ResourceRequest struct {
 	Err  error
 }
 
-// newGetter takes the snapshot of n's inputs as they are now. It must only
-// be called from the loop goroutine.
+// newGetter takes the snapshot of n's inputs as they are now.
 func newGetter(n *node) *getter {
 	g := &getter{owner: n.name, resources: make([]resource, len(n.inputs))}
 	for i, input := range n.inputs {

@@ -19,8 +19,7 @@ import (
 
 // logf writes a line about manifold (none if "") at level through the
 // configured Logger. A panicking Logger loses the line, and the engine says
-// so once through fallbackLog. It must only be called from the loop
-// goroutine.
+// so once through fallbackLog.
 func (e *engine) logf(level slog.Level, manifold, format string, args ...any) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -54,8 +53,7 @@ func (e *engine) logf(level slog.Level, manifold, format string, args ...any) {
 // a variable so that the package's own tests can read it.
 var fallbackLog io.Writer = os.Stderr
 
-// loggerPanicked writes, the first time only, that the Logger panicked. It
-// must only be called from the loop goroutine.
+// loggerPanicked writes, the first time only, that the Logger panicked.
 func (e *engine) loggerPanicked(v any) {
 	if e.loggerFailed {
 		return
@@ -77,7 +75,7 @@ type manifoldLogger interface {
 }
 
 // observe passes ev to the configured observer, if any; a panic in it is
-// logged. It must only be called from the loop goroutine.
+// logged.
 func (e *engine) observe(ev Event) {
 	if e.config.Observer == nil {
 		return
@@ -93,7 +91,7 @@ func (e *engine) observe(ev Event) {
 
 // isFatal reports whether err, of manifold, must stop the engine. A panic
 // in IsFatal is logged and counts as fatal: the engine cannot tell, and
-// must not crash. It must only be called from the loop goroutine.
+// must not crash.
 func (e *engine) isFatal(manifold string, err error) (fatal bool) {
 	if err == nil || e.config.IsFatal == nil {
 		return false
@@ -108,8 +106,7 @@ func (e *engine) isFatal(manifold string, err error) (fatal bool) {
 }
 
 // worse returns the fatal error to keep when err arrives after worst. A
-// panic in WorstError is logged and keeps worst. It must only be called
-// from the loop goroutine.
+// panic in WorstError is logged and keeps worst.
 func (e *engine) worse(worst, err error) (kept error) {
 	switch {
 	case worst == nil:

@@ -1,9 +1,5 @@
 package dependency
 
-// The decisions of a manifold's life: when its start is due, whether it may
-// launch, what stops it, and what follows a stop. The loop's handlers
-// (engine.go) record what happened and call one of these.
-
 import (
 	"context"
 	"log/slog"
@@ -11,76 +7,34 @@ import (
 	"time"
 )
 
-// gotResult decides the restart of a worker that stopped by itself, or whose
-// start failed. It must only be called from the loop goroutine.
-func (e *engine) gotResult(n *node, err error, kind stopKind, ran bool) {
-	switch kind {
-	case completed:
-		e.logf(slog.LevelDebug, n.name, "worker completed")
-		n.history.failures = 0
-	case missing:
-		e.logf(slog.LevelDebug, n.name, "missing a dependency: %v", err)
-		n.history.failures = 0
-	case bounce:
-		e.logf(slog.LevelDebug, n.name, "asked to restart: %v", err)
-		n.history.failures = 0
-		e.requestStart(n, e.config.bounceDelay(), pendingBounce)
-	default:
-		e.gotFailure(n, err, ran)
-	}
-}
+// The decisions of a manifold's life: when its start is due, whether it may
+// launch, what stops it, and what follows a stop. The loop's handlers
+// (engine.go) record what happened and call one of these.
 
-// gotFailure counts a failure, stops the engine if the manifold restarts too
-// often, and otherwise schedules its restart. It must only be called from
-// the loop goroutine.
-func (e *engine) gotFailure(n *node, err error, ran bool) {
-	now, h := time.Now(), &n.history
-	if ran && e.config.BackoffResetTime > 0 && now.Sub(h.startedAt) >= e.config.BackoffResetTime {
-		h.failures = 0
-	}
-	h.failures++
-	switch unlogged, ok := h.logFailure(now); {
-	case !ok:
-	case unlogged == 0:
-		e.logf(slog.LevelError, n.name, "%s failed: %v", stage(ran), err)
-	default:
-		e.logf(slog.LevelError, n.name, "failed %s more times: %v", thousands(unlogged+1), err) // those not logged, and this one
-	}
-	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
-		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
-			n.name, e.config.MaxRestarts, e.config.RestartPeriod, err)
-		e.logf(slog.LevelError, "", "stopping the engine: %v", tooMany)
-		e.stop(tooMany)
-		return
-	}
-	e.requestStart(n, e.config.errorDelay(h.failures), pendingError)
-}
+// startCause is why a start is asked for.
+type startCause uint8
 
-// stage names what failed: the worker, if it ran, or else its start.
-func stage(ran bool) string {
-	if ran {
-		return "worker"
-	}
-	return "start"
-}
+const (
+	afterInstall     startCause = iota // the manifold was just installed
+	afterInputChange                   // an input's worker started or stopped
+	afterBounce                        // the engine stopped the worker, or it returned ErrBounce
+	afterFailure                       // the start or the worker failed
+)
 
-// requestStart asks for n's worker to start after delay, waiting in the
-// pending state given (pendingBounce or pendingError). A pending start
-// keeps the later of its own due time and the new one; a start in flight
-// or a worker is left alone: it restarts when it stops, by the rules. It
-// must only be called from the loop goroutine.
-func (e *engine) requestStart(n *node, delay time.Duration, pending nodeState) {
+// requestStart asks for n's start, for cause. A pending start keeps the
+// later of its own due time and the new one; a start in flight or a worker
+// is left alone: it restarts when it stops, by the rules.
+func (e *engine) requestStart(n *node, cause startCause) {
 	if e.dying || n.manifold == nil {
 		return
 	}
+	delay, pending := e.delay(n, cause)
 	due := time.Now().Add(delay)
-	switch n.state {
-	case starting, running, draining, stopping:
+	switch {
+	case n.launched():
 		return
-	case pendingBounce, pendingError, heldBack:
-		if !due.After(n.due) {
-			return
-		}
+	case n.state != idle && !due.After(n.due):
+		return
 	}
 	n.due = due
 	e.observe(Event{Kind: EventScheduled, Manifold: n.name, Delay: delay})
@@ -93,22 +47,60 @@ func (e *engine) requestStart(n *node, delay time.Duration, pending nodeState) {
 	e.tryLaunch(n)
 }
 
-// tryLaunch starts a goroutine for n's held-back start, unless an input is
-// about to start and would bounce n at once: then n stays held back until
-// that input has started or stopped. It must only be called from the loop
-// goroutine.
-func (e *engine) tryLaunch(n *node) {
-	if e.dying {
-		return
+// delay returns how long n's start waits, for cause, and the pending state
+// it waits in.
+func (e *engine) delay(n *node, cause startCause) (time.Duration, nodeState) {
+	switch cause {
+	case afterInstall:
+		return 0, heldBack
+	case afterFailure:
+		return e.config.errorDelay(n.history.failures), pendingError
 	}
+	return e.config.bounceDelay(), pendingBounce // each its own jitter
+}
+
+// heldBy returns what n's due start must wait for, or nil if it may launch:
+// an input about to start, which would bounce n's new worker at once.
+func (e *engine) heldBy(n *node) *node {
 	for _, input := range n.inputs {
 		if input.aboutToStart() {
-			return
+			return input
 		}
+	}
+	return nil
+}
+
+// launchDue launches the starts whose delay has passed. All of them are due
+// before any launches, so that a dependent waits for an input due at the
+// same instant, whatever their order in the queue.
+func (e *engine) launchDue(due []*node) {
+	for _, n := range due {
+		e.enter(n, heldBack)
+	}
+	for _, n := range due {
+		e.tryLaunch(n)
+	}
+}
+
+// launchHeld launches the dependents of n that it held back, now that it
+// has started or stopped.
+func (e *engine) launchHeld(n *node) {
+	for _, d := range n.dependents {
+		if d.state == heldBack {
+			e.tryLaunch(d)
+		}
+	}
+}
+
+// tryLaunch starts a goroutine for n's held-back start, unless heldBy says
+// it must wait: then n stays held back, and launchHeld launches it.
+func (e *engine) tryLaunch(n *node) {
+	if e.dying || e.heldBy(n) != nil {
+		return
 	}
 	e.enter(n, starting)
 	if e.config.OrderedStop {
-		e.take(n)
+		n.take()
 	}
 	l := &launch{node: n, gen: n.gen, manifold: n.manifold, get: newGetter(n)}
 	if n.manifold.StartContext != nil {
@@ -119,10 +111,22 @@ func (e *engine) tryLaunch(n *node) {
 	e.goroutines.Go(func() { e.run(l) })
 }
 
+// afterStart makes n's new worker current and restarts its dependents on
+// it; a worker whose stop was asked for while it started is killed at once.
+func (e *engine) afterStart(n *node) {
+	if n.state == stopping {
+		e.kill(n.worker)
+		return
+	}
+	e.enter(n, running)
+	e.logf(slog.LevelDebug, n.name, "worker started")
+	e.inputChanged(n)
+	e.launchHeld(n) // those whose restart left their start due now
+}
+
 // requestStop stops n's worker, or cancels its pending start. With
 // OrderedStop, a worker that dependents took drains first: they are asked
-// to stop, and release kills it once the last has stopped. It must only be
-// called from the loop goroutine.
+// to stop, and the last of them to stop frees it (afterStop).
 func (e *engine) requestStop(n *node) {
 	switch n.state {
 	case pendingBounce, pendingError, heldBack:
@@ -141,8 +145,7 @@ func (e *engine) requestStop(n *node) {
 	}
 }
 
-// stopNow cancels n's start, or kills its worker. It must only be called
-// from the loop goroutine.
+// stopNow cancels n's start, or kills its worker.
 func (e *engine) stopNow(n *node) {
 	e.enter(n, stopping)
 	if n.cancel != nil {
@@ -153,45 +156,162 @@ func (e *engine) stopNow(n *node) {
 	}
 }
 
-// bounceDependents restarts every dependent of n, so that it runs on n's
-// current worker. It must only be called from the loop goroutine.
-func (e *engine) bounceDependents(n *node) {
+// inputChanged restarts every dependent of n, whose worker started or
+// stopped, so that it runs on n's current worker.
+func (e *engine) inputChanged(n *node) {
 	for _, d := range n.dependents {
-		e.observe(Event{Kind: EventBounced, Manifold: d.name})
-		e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
 		switch d.state {
 		case starting, running, draining:
-			e.requestStop(d)
+			e.bounce(d)
 		default:
-			e.requestStart(d, e.config.bounceDelay(), pendingBounce) // each its own jitter
+			e.reschedule(d)
 		}
 	}
 }
 
-// unblockDependents launches the dependents of n that it held back. It must
-// only be called from the loop goroutine.
-func (e *engine) unblockDependents(n *node) {
-	for _, d := range n.dependents {
-		if d.state == heldBack {
-			e.tryLaunch(d)
-		}
-	}
+// bounce stops d's worker or start, which began on an input that has
+// changed; it restarts after the bounce delay once it has stopped.
+func (e *engine) bounce(d *node) {
+	e.observe(Event{Kind: EventBounced, Manifold: d.name})
+	e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
+	e.requestStop(d)
 }
 
-// remove uninstalls n: it stops its worker, unlinks it from its inputs and
-// bounces its dependents, which then find it missing. It must only be
-// called from the loop goroutine.
+// reschedule asks for the start of d, which has no worker, now that an
+// input has changed.
+func (e *engine) reschedule(d *node) {
+	e.observe(Event{Kind: EventBounced, Manifold: d.name})
+	e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
+	e.requestStart(d, afterInputChange)
+}
+
+// remove uninstalls n: it stops n's worker, unlinks n from its inputs and
+// restarts its dependents, which then find it missing.
 func (e *engine) remove(n *node) {
-	n.manifold = nil
+	e.unlink(n)
 	e.requestStop(n)
-	for _, input := range n.inputs {
-		input.dependents = slices.DeleteFunc(input.dependents, func(d *node) bool { return d == n })
-		e.forgetIfUnused(input)
-	}
-	n.inputs = nil
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
 	e.logf(slog.LevelInfo, n.name, "uninstalled")
-	e.bounceDependents(n)
-	e.unblockDependents(n)
+	e.inputChanged(n)
+	e.launchHeld(n)
 	e.forgetIfUnused(n)
+}
+
+// ended is what the loop knows of a start goroutine's end: the state n was
+// in, whether its worker ran, and its error with what that asks.
+type ended struct {
+	state nodeState
+	ran   bool
+	err   error
+	kind  stopKind
+}
+
+// afterStop decides what follows the end of n's start goroutine: the
+// inputs whose last holder it was are killed, a fatal error stops the
+// engine, the restart rule applies, and the dependents of a worker that
+// ran are restarted.
+func (e *engine) afterStop(n *node, end ended, freed []*node) {
+	for _, input := range freed {
+		e.stopNow(input) // with OrderedStop: drained for its dependents
+	}
+	if e.isFatal(n.name, end.err) {
+		e.logf(slog.LevelError, n.name, "%s returned fatal error: %v", stage(end.ran), end.err)
+		e.stop(end.err)
+	}
+	switch rule := ruleFor(end.state, end.kind); {
+	case e.dying:
+		return // nothing restarts
+	case n.manifold == nil:
+		e.forgetIfUnused(n) // uninstalled: its dependents were restarted then
+		return
+	case rule == uninstallIt:
+		e.remove(n) // which restarts the dependents
+		return
+	default:
+		e.restart(n, rule, end)
+	}
+	if e.dying {
+		return // too many restarts
+	}
+	if end.ran {
+		e.inputChanged(n)
+	}
+	e.launchHeld(n)
+}
+
+// restartRule is what follows a stop.
+type restartRule uint8
+
+const (
+	waitForInputs  restartRule = iota // no restart until an input changes
+	restartBounced                    // restart after the bounce delay
+	restartFailed                     // count a failure, restart after the error delay
+	uninstallIt                       // remove the manifold
+)
+
+// ruleFor returns the restart rule for a worker, or a start, that stopped
+// in state with an error of kind.
+func ruleFor(state nodeState, kind stopKind) restartRule {
+	switch {
+	case state == stopping:
+		return restartBounced // the engine stopped it: whatever it returned, it was no failure
+	case kind == uninstall:
+		return uninstallIt // it asked to go; a draining worker may too
+	case state == draining:
+		return restartBounced // it was to be stopped, though not yet killed
+	case kind == bounce:
+		return restartBounced // it asked to restart
+	case kind == failed:
+		return restartFailed
+	}
+	return waitForInputs // it completed, or found an input missing
+}
+
+// restart counts n's stop as a failure or not, and asks for its start as
+// rule says.
+func (e *engine) restart(n *node, rule restartRule, end ended) {
+	now := time.Now()
+	n.history.count(rule == restartFailed, end.ran, now, e.config.BackoffResetTime)
+	switch {
+	case rule == restartFailed:
+		e.failed(n, end, now)
+	case rule == restartBounced:
+		if end.kind == bounce && end.state != stopping && end.state != draining {
+			e.logf(slog.LevelDebug, n.name, "asked to restart: %v", end.err)
+		}
+		e.requestStart(n, afterBounce)
+	case end.kind == completed:
+		e.logf(slog.LevelDebug, n.name, "worker completed")
+	default:
+		e.logf(slog.LevelDebug, n.name, "missing a dependency: %v", end.err)
+	}
+}
+
+// failed logs n's failure, within the rate limit, and stops the engine if
+// n restarts too often; else it asks for n's restart after the error delay.
+func (e *engine) failed(n *node, end ended, now time.Time) {
+	h := &n.history
+	switch unlogged, ok := h.logFailure(now); {
+	case !ok:
+	case unlogged == 0:
+		e.logf(slog.LevelError, n.name, "%s failed: %v", stage(end.ran), end.err)
+	default:
+		e.logf(slog.LevelError, n.name, "failed %s more times: %v", thousands(unlogged+1), end.err) // those not logged, and this one
+	}
+	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
+		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
+			n.name, e.config.MaxRestarts, e.config.RestartPeriod, end.err)
+		e.logf(slog.LevelError, "", "stopping the engine: %v", tooMany)
+		e.stop(tooMany)
+		return
+	}
+	e.requestStart(n, afterFailure)
+}
+
+// stage names what failed: the worker, if it ran, or else its start.
+func stage(ran bool) string {
+	if ran {
+		return "worker"
+	}
+	return "start"
 }

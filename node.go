@@ -113,6 +113,18 @@ func (h *history) stopped(err error, resources []ResourceRequest, ran, killed bo
 	}
 }
 
+// count counts a stop at now as a failure, or starts the count afresh. A
+// worker that ran for resetAfter (if not 0) before it failed begins a new
+// count too.
+func (h *history) count(failure, ran bool, now time.Time, resetAfter time.Duration) {
+	if !failure || (ran && resetAfter > 0 && now.Sub(h.startedAt) >= resetAfter) {
+		h.failures = 0
+	}
+	if failure {
+		h.failures++
+	}
+}
+
 // restartedTooOften records a failure at now and reports whether more than
 // max failures fell within period. max 0 means never.
 func (h *history) restartedTooOften(now time.Time, max int, period time.Duration) bool {
@@ -130,10 +142,9 @@ func (h *history) restartedTooOften(now time.Time, max int, period time.Duration
 }
 
 // enter moves n to state to. Entering idle lets go of the stopped worker
-// and cancels its context. A move the transition table does not allow
-// stops the engine with an internal error; n still enters to, so that the
-// loop's counts stay true while the engine stops. It must only be called
-// from the loop goroutine.
+// and cancels its context. A move the transition table does not allow stops
+// the engine with an internal error; n still enters to, so that the loop's
+// counts stay true while the engine stops.
 func (e *engine) enter(n *node, to nodeState) {
 	if !slices.Contains(transitions[n.state], to) {
 		e.failInternal("%q manifold cannot go from %v to %v", n.name, n.state, to)
@@ -157,6 +168,16 @@ func (n *node) aboutToStart() bool {
 	}
 	switch n.state {
 	case heldBack, starting, pendingBounce, draining, stopping:
+		return true
+	}
+	return false
+}
+
+// launched reports whether a start goroutine runs for n, which will send
+// its stoppedTicket.
+func (n *node) launched() bool {
+	switch n.state {
+	case starting, running, draining, stopping:
 		return true
 	}
 	return false
@@ -193,8 +214,7 @@ func (n *node) publicState() State {
 	return StateStarting
 }
 
-// nodeFor returns the node of name, making it if need be. It must only be
-// called from the loop goroutine.
+// nodeFor returns the node of name, making it if need be.
 func (e *engine) nodeFor(name string) *node {
 	n := e.nodes[name]
 	if n == nil {
@@ -207,8 +227,7 @@ func (e *engine) nodeFor(name string) *node {
 // add records an installed manifold and links it to its inputs. A node
 // whose old worker is still stopping after Uninstall keeps that worker
 // until it stops; messages about it carry an older gen, so they do not
-// count in the new manifold's history. It must only be called from the
-// loop goroutine.
+// count in the new manifold's history.
 func (e *engine) add(name string, m Manifold) *node {
 	n := e.nodeFor(name)
 	m.Inputs = slices.Clone(m.Inputs) // what the caller does with its slice changes nothing here
@@ -225,8 +244,19 @@ func (e *engine) add(name string, m Manifold) *node {
 	return n
 }
 
+// unlink marks n not installed and unlinks it from its inputs, forgetting
+// those that nothing else refers to.
+func (e *engine) unlink(n *node) {
+	n.manifold = nil
+	for _, input := range n.inputs {
+		input.dependents = slices.DeleteFunc(input.dependents, func(d *node) bool { return d == n })
+		e.forgetIfUnused(input)
+	}
+	n.inputs = nil
+}
+
 // forgetIfUnused drops n once nothing refers to it: not installed, no
-// dependents, no worker. It must only be called from the loop goroutine.
+// dependents, no worker.
 func (e *engine) forgetIfUnused(n *node) {
 	if n.manifold == nil && len(n.dependents) == 0 && n.state == idle {
 		delete(e.nodes, n.name)
@@ -234,9 +264,8 @@ func (e *engine) forgetIfUnused(n *node) {
 }
 
 // take records, for OrderedStop, which input workers n's start is given:
-// those of the inputs running now. It must only be called from the loop
-// goroutine, as n's start launches.
-func (e *engine) take(n *node) {
+// those of the inputs running now, as n's start launches.
+func (n *node) take() {
 	for _, input := range n.inputs {
 		if input.manifold != nil && input.worker != nil {
 			n.took = append(n.took, input)
@@ -245,15 +274,16 @@ func (e *engine) take(n *node) {
 	}
 }
 
-// release lets go of what n's stopped worker took and was taken of it: an
-// input draining for n is killed once no other dependent holds it. It must
-// only be called from the loop goroutine, when n's worker has stopped.
-func (e *engine) release(n *node) {
+// release lets go of what n's stopped worker took and was taken of it, and
+// returns the inputs it freed: those draining that no dependent holds any
+// more.
+func (n *node) release() (freed []*node) {
 	for _, input := range n.took {
 		input.takenBy = slices.DeleteFunc(input.takenBy, func(d *node) bool { return d == n })
 		if input.state == draining && len(input.takenBy) == 0 {
-			e.stopNow(input)
+			freed = append(freed, input)
 		}
 	}
 	n.took, n.takenBy = nil, nil
+	return freed
 }

@@ -15,7 +15,7 @@ import (
 // member, so it visits only the batch and the installed manifolds that
 // depend on it: installing in dependency order costs nothing beyond the
 // batch itself. A batch that names an installed manifold or closes a cycle
-// gets findFault's error. It must only be called from the loop goroutine.
+// gets findFault's error.
 func (e *engine) planInstall(batch []namedManifold) ([]namedManifold, error) {
 	p := e.newPlan(batch)
 	for _, nm := range batch {
@@ -40,8 +40,7 @@ func (e *engine) planInstall(batch []namedManifold) ([]namedManifold, error) {
 
 // findFault returns the error of a batch planInstall refused: the first
 // member in name order whose name is installed, or else the first cycle a
-// walk in name order finds. It sorts batch. It must only be called from the
-// loop goroutine.
+// walk in name order finds. It sorts batch.
 func (e *engine) findFault(batch []namedManifold) error {
 	slices.SortFunc(batch, byName)
 	p := e.newPlan(batch)

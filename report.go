@@ -86,8 +86,7 @@ type reportReply struct {
 	engines   map[string]Engine // workers that are engines themselves
 }
 
-// report describes the engine now. It must only be called from the loop
-// goroutine.
+// report describes the engine now.
 func (e *engine) report() reportReply {
 	r := Report{State: StateStarted, Err: e.worst, Manifolds: make(map[string]ManifoldReport, len(e.nodes))}
 	if e.dying {
@@ -122,7 +121,7 @@ func (r Report) clone() Report {
 	return r
 }
 
-// report describes n. It must only be called from the loop goroutine.
+// report describes n.
 func (n *node) report() ManifoldReport {
 	r := ManifoldReport{
 		State:      n.publicState(),

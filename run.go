@@ -98,8 +98,7 @@ func wait(worker Worker) (err error) {
 }
 
 // kill calls w's Kill on a goroutine of its own, so that a Kill that blocks
-// holds up only its own worker's stop. Wait waits for it. It must only be
-// called from the loop goroutine.
+// holds up only its own worker's stop. Wait waits for it.
 func (e *engine) kill(w Worker) {
 	e.goroutines.Go(func() { killQuietly(w) })
 }

@@ -9,8 +9,7 @@ import (
 	"time"
 )
 
-// shutDown stops every worker and cancels every pending start. It must only
-// be called from the loop goroutine.
+// shutDown stops every worker and cancels every pending start.
 func (e *engine) shutDown() {
 	if e.dying {
 		return
@@ -27,7 +26,7 @@ func (e *engine) shutDown() {
 }
 
 // stop makes err (if not nil) a candidate for Wait's error and shuts the
-// engine down. It must only be called from the loop goroutine.
+// engine down.
 func (e *engine) stop(err error) {
 	if err != nil {
 		e.worst = e.worse(e.worst, err)
@@ -36,7 +35,6 @@ func (e *engine) stop(err error) {
 }
 
 // failInternal stops the engine because its own state is inconsistent.
-// It must only be called from the loop goroutine.
 func (e *engine) failInternal(format string, args ...any) {
 	err := failure(ErrInternal, "internal engine error: "+format, args...)
 	e.logf(slog.LevelError, "", "%v", err)
@@ -47,9 +45,8 @@ func (e *engine) failInternal(format string, args ...any) {
 }
 
 // waitGoroutines waits for the engine's last goroutines, each start
-// goroutine past its stoppedTicket and a Kill call perhaps still
-// returning, for no longer than StopTimeout, answering Report meanwhile.
-// It must only be called from the loop goroutine.
+// goroutine past its stoppedTicket and a Kill call perhaps still returning,
+// for no longer than StopTimeout, answering Report meanwhile.
 func (e *engine) waitGoroutines() error {
 	done := make(chan struct{})
 	go func() {
@@ -71,8 +68,8 @@ func (e *engine) waitGoroutines() error {
 // abandon hands the start goroutines' tickets, when the loop returns at
 // StopTimeout, to a goroutine that kills each worker still starting and
 // ends once the last start goroutine has stopped, so that none of them
-// blocks on tickets nobody reads. Wait does not wait for it. It must only
-// be called from the loop goroutine, as it returns.
+// blocks on tickets nobody reads. Wait does not wait for it. The loop calls
+// it as it returns: from then on the goroutine owns e.reports.
 func (e *engine) abandon() {
 	live := e.live
 	go func() {
@@ -89,8 +86,7 @@ func (e *engine) abandon() {
 
 // stopTimedOut logs every worker still running and returns the error that
 // names them; it kills the workers still draining for stuck dependents,
-// whose turn would never come. It must only be called from the loop
-// goroutine.
+// whose turn would never come.
 func (e *engine) stopTimedOut() error {
 	var stuck []string
 	for name, n := range e.nodes {
@@ -112,8 +108,7 @@ func (e *engine) stopTimedOut() error {
 	return failure(ErrStopTimeout, "workers did not stop within %v: %s", e.config.StopTimeout, strings.Join(stuck, ", "))
 }
 
-// finish returns Wait's error. It must only be called from the loop
-// goroutine.
+// finish returns Wait's error.
 func (e *engine) finish(timeout error) error {
 	return filter(e.config.Filter, joinErrors(e.worst, e.internal, timeout))
 }
