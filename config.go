@@ -26,7 +26,9 @@ type EngineConfig struct {
 	// ErrorDelay is the wait before restarting a worker that failed.
 	ErrorDelay time.Duration
 	// BounceDelay is the wait before restarting a worker the engine stopped
-	// because an input changed, or that returned ErrBounce.
+	// because an input changed, or that returned ErrBounce. It debounces
+	// restarts only: a manifold with no worker whose input changes starts
+	// at once.
 	BounceDelay time.Duration
 
 	// BackoffFactor multiplies ErrorDelay for each further consecutive

@@ -37,11 +37,14 @@
 // returned. [Engine.Uninstall] stops a manifold's worker, forgets the
 // manifold and bounces its dependents; the name may be installed again.
 //
-// When a worker starts or stops, every dependent is bounced: stopped if it
-// runs, then started again after the bounce delay with a fresh snapshot, so
-// that no worker keeps running on an input worker older than itself. A
-// start is held back while one of its inputs is about to start, so that it
-// is not bounced as soon as it runs. A [Manifold].StartContext func gets a
+// When a worker starts or stops, every dependent that runs (or is starting)
+// is bounced: stopped, then started again after the bounce delay with a
+// fresh snapshot, so that no worker keeps running on an input worker older
+// than itself. A dependent with no worker is not bounced: it starts at once.
+// The bounce delay debounces restarts and nothing else, so an agent is up in
+// the time of its longest chain of starts. A start is held back while one of
+// its inputs is about to start, so that it is not bounced as soon as it
+// runs; a start waiting out an error delay keeps its due time. A [Manifold].StartContext func gets a
 // ctx that is cancelled when the engine stops the manifold or shuts down,
 // also while the start still runs; the worker may keep it as its lifetime.
 //

@@ -193,11 +193,13 @@ func TestInputInstalledAfterDependent(t *testing.T) {
 		}
 		h.checkAttempts(t, map[string]int{"c": 1})
 
+		// a starts: c, which has no worker, starts at once; b's worker
+		// is bounced, and restarts after the bounce delay.
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
-		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 0})
+		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 1})
 		advance(bounceDelay - 1)
-		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 0})
+		h.checkLive(t, map[string]int{"a": 1, "b": 0, "c": 1})
 		advance(1)
 		h.checkLive(t, map[string]int{"a": 1, "b": 2, "c": 1})
 		h.checkCurrent(t)

@@ -48,15 +48,16 @@ func (e *engine) requestStart(n *node, cause startCause) {
 }
 
 // delay returns how long n's start waits, for cause, and the pending state
-// it waits in.
+// it waits in. The bounce delay debounces restarts, and nothing else: a
+// manifold with no worker starts as soon as its inputs allow.
 func (e *engine) delay(n *node, cause startCause) (time.Duration, nodeState) {
-	switch cause {
-	case afterInstall:
-		return 0, heldBack
-	case afterFailure:
+	switch {
+	case cause == afterFailure:
 		return e.config.errorDelay(n.history.failures), pendingError
+	case cause == afterBounce, n.state == pendingBounce:
+		return e.config.bounceDelay(), pendingBounce // each its own jitter; a restart waiting out its delay waits again
 	}
-	return e.config.bounceDelay(), pendingBounce // each its own jitter
+	return 0, heldBack // installed, or an input changed; one waiting out an error delay keeps its due time
 }
 
 // heldBy returns what n's due start must wait for, or nil if it may launch:
@@ -178,10 +179,8 @@ func (e *engine) bounce(d *node) {
 }
 
 // reschedule asks for the start of d, which has no worker, now that an
-// input has changed.
+// input has changed: there is nothing to stop, so it is not bounced.
 func (e *engine) reschedule(d *node) {
-	e.observe(Event{Kind: EventBounced, Manifold: d.name})
-	e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
 	e.requestStart(d, afterInputChange)
 }
 

@@ -55,7 +55,7 @@ const (
 	EventInstalled   EventKind = iota // the manifold was installed
 	EventStarted                      // its worker started
 	EventStopped                      // its worker stopped, or its start failed; Err says why
-	EventBounced                      // an input changed, so its worker must restart
+	EventBounced                      // an input changed, so its running worker (or its start in flight) is stopped, to restart after the bounce delay
 	EventUninstalled                  // the manifold was removed
 	EventScheduled                    // a start was scheduled after Delay
 )
