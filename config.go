@@ -12,8 +12,10 @@ import (
 // logger is the package's module logger, used when EngineConfig.Logger is nil.
 var logger = loggo.GetLogger("dependency")
 
-// EngineConfig holds everything New needs. The zero value is valid: no error
-// is fatal, restarts are immediate, and nothing is capped or timed out.
+// EngineConfig holds everything New needs. The zero value is valid and safe:
+// no error is fatal, a bounced worker restarts at once, and a failed one
+// after the default backoff (see ErrorDelay); nothing is capped or timed
+// out.
 type EngineConfig struct {
 	// IsFatal reports whether a worker's error stops the engine; nil: none.
 	IsFatal IsFatalFunc
@@ -23,7 +25,13 @@ type EngineConfig struct {
 	// Filter converts the non-nil error Wait returns; nil: unchanged.
 	Filter FilterFunc
 
-	// ErrorDelay is the wait before restarting a worker that failed.
+	// ErrorDelay is the wait before restarting a worker that failed. A
+	// config that sets neither ErrorDelay nor BackoffFactor gets the
+	// default backoff, so that a manifold that always fails never restarts
+	// in a hot loop: 10 ms after a failure, doubled for each further
+	// failure in a row up to MaxDelay (5 s if 0), and afresh after a
+	// worker that ran for BackoffResetTime (10 s if 0). To restart at once,
+	// set BackoffFactor to 1 and leave ErrorDelay 0, as NewEngine does.
 	ErrorDelay time.Duration
 	// BounceDelay is the wait before restarting a worker the engine stopped
 	// because an input changed, or that returned ErrBounce. It debounces
@@ -115,6 +123,35 @@ func (config EngineConfig) Validate() error {
 // matches it to errors.NotValid.
 func invalidField(field, format string, args ...any) error {
 	return failure(errors.NotValid, "invalid EngineConfig."+field+": "+format, args...)
+}
+
+// The default backoff of a config that sets neither ErrorDelay nor
+// BackoffFactor: like systemd's and suture's, it keeps a manifold that
+// always fails from restarting in a hot loop, yet restarts one that failed
+// once promptly.
+const (
+	defaultErrorDelay       = 10 * time.Millisecond
+	defaultBackoffFactor    = 2
+	defaultMaxDelay         = 5 * time.Second
+	defaultBackoffResetTime = 10 * time.Second
+)
+
+// withDefaults returns config with the default Logger and, if it sets
+// neither ErrorDelay nor BackoffFactor, the default backoff.
+func (config EngineConfig) withDefaults() EngineConfig {
+	if config.Logger == nil {
+		config.Logger = logger
+	}
+	if config.ErrorDelay == 0 && config.BackoffFactor == 0 {
+		config.ErrorDelay, config.BackoffFactor = defaultErrorDelay, defaultBackoffFactor
+		if config.MaxDelay == 0 {
+			config.MaxDelay = defaultMaxDelay
+		}
+		if config.BackoffResetTime == 0 {
+			config.BackoffResetTime = defaultBackoffResetTime
+		}
+	}
+	return config
 }
 
 // errorDelay returns the delay before restarting after the n-th consecutive

@@ -63,6 +63,37 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestZeroConfigBacksOff: the zero config restarts a failing manifold
+// promptly, but failures in a row back off, so that a start that always
+// fails makes a bounded number of starts per second of fake time.
+func TestZeroConfigBacksOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		h.failStart("a", alwaysFail)
+		engine := newEngine(t, dependency.EngineConfig{})
+		mustInstall(t, engine, "a", h.manifold("a"))
+		synctest.Wait()
+		const first, limit = 10 * time.Millisecond, 5 * time.Second
+		for n := 1; n <= 12; n++ {
+			delay := backedOff(first, limit, n)
+			advance(delay - 1)
+			if got := h.attemptCount("a"); got != n {
+				t.Fatalf("start calls %v after failure %d = %d, want %d", delay-1, n, got, n)
+			}
+			advance(1)
+			if got := h.attemptCount("a"); got != n+1 {
+				t.Fatalf("start calls %v after failure %d = %d, want %d", delay, n, got, n+1)
+			}
+		}
+		before := h.attemptCount("a")
+		advance(time.Minute)
+		if got := h.attemptCount("a") - before; got != 12 {
+			t.Errorf("start calls in a minute at the longest delay = %d, want 12", got)
+		}
+		stopEngine(t, engine, nil)
+	})
+}
+
 func TestNewEngineIsNew(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

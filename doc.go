@@ -79,10 +79,14 @@
 //
 // # Configuration
 //
-// NewEngine(isFatal, errorDelay, bounceDelay) is the classic constructor.
-// New takes an [EngineConfig], whose zero value is valid (no error is
-// fatal, restarts are immediate, nothing is capped or timed out), and
-// refuses one it cannot use with an error naming the field. Besides
+// NewEngine(isFatal, errorDelay, bounceDelay) is the classic constructor,
+// with the classic exact delays: zero restarts at once. New takes an
+// [EngineConfig], whose zero value is valid and never spins: no error is
+// fatal, a bounced worker restarts at once, and a failed one after the
+// default backoff (10 ms, doubled for each further failure in a row up to
+// 5 s, afresh after a run of 10 s), unless the config sets ErrorDelay or
+// BackoffFactor. New refuses a config it cannot use with an error naming
+// the field. Besides
 // IsFatal, WorstError, Filter (of Wait's error), ErrorDelay and
 // BounceDelay, it sets:
 //   - BackoffFactor, MaxDelay and BackoffResetTime: each further failure in

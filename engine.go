@@ -11,14 +11,16 @@ import (
 
 // NewEngine returns a running engine with the classic settings: isFatal
 // decides which worker errors stop it, errorDelay and bounceDelay wait
-// before restarting a failed or a bounced worker. Negative delays count as
-// zero. It is New(EngineConfig{IsFatal: isFatal, ErrorDelay: errorDelay,
-// BounceDelay: bounceDelay}).
+// before restarting a failed or a bounced worker, exactly (zero means at
+// once: there is no default backoff). Negative delays count as zero. It is
+// New(EngineConfig{IsFatal: isFatal, ErrorDelay: errorDelay, BounceDelay:
+// bounceDelay, BackoffFactor: 1}).
 func NewEngine(isFatal IsFatalFunc, errorDelay, bounceDelay time.Duration) Engine {
 	e, err := New(EngineConfig{
-		IsFatal:     isFatal,
-		ErrorDelay:  max(errorDelay, 0),
-		BounceDelay: max(bounceDelay, 0),
+		IsFatal:       isFatal,
+		ErrorDelay:    max(errorDelay, 0),
+		BounceDelay:   max(bounceDelay, 0),
+		BackoffFactor: 1,
 	})
 	if err != nil {
 		panic(err) // unreachable: the config above is always valid
@@ -31,11 +33,8 @@ func New(config EngineConfig) (Engine, error) {
 	if err := config.Validate(); err != nil {
 		return nil, errors.Trace(err)
 	}
-	if config.Logger == nil {
-		config.Logger = logger
-	}
 	e := &engine{
-		config:  config,
+		config:  config.withDefaults(),
 		nodes:   make(map[string]*node),
 		tickets: make(chan ticket),
 		reports: make(chan ticket, reportsBuffered),

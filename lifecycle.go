@@ -298,10 +298,10 @@ func (e *engine) failed(n *node, end ended, now time.Time) {
 		e.logf(slog.LevelError, n.name, "failed %s more times: %v", thousands(unlogged+1), end.err) // those not logged, and this one
 	}
 	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
-		tooMany := failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
-			n.name, e.config.MaxRestarts, e.config.RestartPeriod, end.err)
-		e.logf(slog.LevelError, "", "stopping the engine: %v", tooMany)
-		e.stop(tooMany)
+		e.logf(slog.LevelError, n.name, "failed more than %d times within %v, stopping the engine; last error: %v",
+			e.config.MaxRestarts, e.config.RestartPeriod, end.err)
+		e.stop(failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
+			n.name, e.config.MaxRestarts, e.config.RestartPeriod, end.err))
 		return
 	}
 	e.requestStart(n, afterFailure)

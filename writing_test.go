@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,7 +14,7 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// A manifold failing over and over, with the zero EngineConfig, writes its
+// A manifold failing over and over, restarted at once each time, writes its
 // first failure at once and then at most one ERROR line a second, each
 // counting the failures it stands for; the Observer and Report still see
 // every failure.
@@ -22,7 +23,8 @@ func TestFailureLogsLimited(t *testing.T) {
 		logs := &logRecorder{}
 		var stops int
 		engine := newEngine(t, dependency.EngineConfig{
-			Logger: logs,
+			BackoffFactor: 1, // no error delay
+			Logger:        logs,
 			Observer: func(ev dependency.Event) {
 				if ev.Kind == dependency.EventStopped {
 					stops++
@@ -170,6 +172,44 @@ func TestSlogLoggerThroughEngine(t *testing.T) {
 		}
 		if record.Level != "ERROR" || record.Msg != `"db" manifold start failed: refused` || record.Manifold != "db" {
 			t.Errorf("record = %+v, want an ERROR about db with manifold=db", record)
+		}
+	})
+}
+
+// The line that says a manifold restarted too often, and so stops the
+// engine, carries the manifold's name as the attribute "manifold" too.
+func TestTooManyRestartsLineNamesManifold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		logger := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelError}))
+		engine := newEngine(t, dependency.EngineConfig{
+			Logger:        dependency.SlogLogger(logger),
+			ErrorDelay:    time.Second,
+			MaxRestarts:   1,
+			RestartPeriod: time.Minute,
+		})
+		mustInstall(t, engine, "db", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) { return nil, errors.New("refused") },
+		})
+		advance(time.Minute)
+		if err := engine.Wait(); !errors.Is(err, dependency.ErrTooManyRestarts) {
+			t.Fatalf("Wait() = %v, want ErrTooManyRestarts", err)
+		}
+		found := false
+		for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+			var record struct{ Msg, Manifold string }
+			if err := json.Unmarshal(line, &record); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			if strings.Contains(record.Msg, "stopping the engine") {
+				found = true
+				if record.Manifold != "db" {
+					t.Errorf("record = %+v, want manifold=db", record)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("log = %q, want a line that says the engine stops", out.String())
 		}
 	})
 }
