@@ -5,8 +5,8 @@ import "reflect"
 // OutputOf returns an OutputFunc for a manifold whose worker is a W: it sets
 // an out of type *T to f(w). The out must be exactly a *T: a T that merely
 // converts or implements does not do. When the input's worker is not a W, or
-// out is not a *T, the OutputFunc returns an error wrapping ErrMissing that
-// names both types, and does not call f. A nil out asks only whether the
+// out is not a *T or is a nil *T, the OutputFunc returns an error wrapping
+// ErrMissing that names both types, and does not call f. A nil out asks only whether the
 // worker is there, and gets nil without calling f.
 //
 // f runs on the goroutine of the dependent's Start func, as any OutputFunc
@@ -21,7 +21,7 @@ func OutputOf[W Worker, T any](f func(W) T) OutputFunc {
 			return missingError("input worker is %T, not %s", in, typeName[W]())
 		}
 		target, ok := out.(*T)
-		if !ok {
+		if !ok || target == nil {
 			return missingError("input gives %s; asked for %s", typeName[T](), askedFor(out))
 		}
 		*target = f(w)
@@ -49,11 +49,15 @@ func typeName[T any]() string {
 }
 
 // askedFor names what an out asks for: the type it points to, or, for an
-// out that is not a pointer, its own type.
+// out that is not a pointer, its own type; and says so of a nil pointer,
+// which has nowhere to put a value.
 func askedFor(out any) string {
-	t := reflect.TypeOf(out)
-	if t.Kind() != reflect.Pointer {
-		return t.String() + ", not a pointer"
+	v := reflect.ValueOf(out)
+	switch {
+	case v.Kind() != reflect.Pointer:
+		return v.Type().String() + ", not a pointer"
+	case v.IsNil():
+		return v.Type().Elem().String() + " through a nil pointer"
 	}
-	return t.Elem().String()
+	return v.Type().Elem().String()
 }

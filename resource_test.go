@@ -106,6 +106,20 @@ func TestOutputOfWrongOut(t *testing.T) {
 	})
 }
 
+func TestOutputOfTypedNilOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		output, calls := outputCounter()
+		w := newSettingsWorker("hello")
+		defer killAndWait(t, w)
+
+		var out **settings // the right type, pointing nowhere
+		checkMissing(t, output(w, out), "input gives *dependency_test.settings; asked for *dependency_test.settings through a nil pointer")
+		if *calls != 0 {
+			t.Errorf("calls of f for a typed-nil out = %d, want 0", *calls)
+		}
+	})
+}
+
 // settingsOutput returns an OutputOf func serving a settingsWorker's
 // settings.
 func settingsOutput() dependency.OutputFunc {
