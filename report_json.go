@@ -8,17 +8,23 @@ import (
 	"github.com/juju/errors"
 )
 
-// MarshalText returns the state as its word, so that encoding/json writes
-// "started" rather than 2.
+// MarshalText returns the state as its word, as String does, so that
+// encoding/json writes "started" rather than 2. A state out of range, as
+// another Engine implementation may report, is "unknown"; it never fails.
 func (s State) MarshalText() ([]byte, error) {
-	if s < 0 || int(s) >= len(stateNames) {
-		return nil, errors.Errorf("cannot marshal state %d: no such state", int(s))
-	}
-	return []byte(stateNames[s]), nil
+	return []byte(s.String()), nil
 }
+
+// stateUnknown is what UnmarshalText makes of "unknown": a state out of
+// range, which String and MarshalText write as "unknown" again.
+const stateUnknown State = -1
 
 // UnmarshalText sets the state from its word, as written by MarshalText.
 func (s *State) UnmarshalText(text []byte) error {
+	if string(text) == stateUnknown.String() {
+		*s = stateUnknown
+		return nil
+	}
 	i := slices.Index(stateNames[:], string(text))
 	if i < 0 {
 		return errors.Errorf("cannot unmarshal state %q: no such state", text)
@@ -37,23 +43,14 @@ type reportJSON struct {
 // MarshalJSON writes the report as readable JSON: states as words, errors
 // as their messages, times in RFC 3339; nil errors, zero times and empty
 // lists are left out. Manifolds are keyed, and so sorted, by name. A
-// worker report that cannot be marshalled is replaced by one whose "error"
-// entry says why, so that one worker cannot spoil the whole report.
+// worker report that cannot be marshalled, because a value in it fails or
+// panics, is replaced by one whose "error" entry says why, and an error
+// whose Error method panics by the panic's text, so that one worker cannot
+// spoil the whole report. A state out of range is "unknown".
 func (r Report) MarshalJSON() ([]byte, error) {
 	j := reportJSON{State: r.State, Err: errorText(r.Err), Manifolds: make(map[string]manifoldReportJSON, len(r.Manifolds))}
 	for name, m := range r.Manifolds {
 		j.Manifolds[name] = m.toJSON()
-	}
-	data, err := json.Marshal(j)
-	if err == nil {
-		return data, nil
-	}
-	// Find the worker reports at fault, replace them, and try again.
-	for name, m := range j.Manifolds {
-		if m.Worker != nil {
-			m.Worker = marshallableWorker(m.Worker)
-			j.Manifolds[name] = m
-		}
 	}
 	return json.Marshal(j)
 }
@@ -76,17 +73,17 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 
 // manifoldReportJSON is the JSON form of a ManifoldReport.
 type manifoldReportJSON struct {
-	State      State          `json:"state"`
-	Inputs     []string       `json:"inputs,omitempty"`
-	Missing    []string       `json:"missing,omitempty"`
-	StartCount int            `json:"start_count"`
-	Started    time.Time      `json:"started,omitzero"`
-	Err        string         `json:"error,omitempty"`
-	Due        time.Time      `json:"due,omitzero"`
-	Resources  []resourceJSON `json:"resources,omitempty"`
-	WaitingFor []string       `json:"waiting_for,omitempty"`
-	Worker     map[string]any `json:"worker,omitempty"`
-	Engine     *Report        `json:"engine,omitempty"`
+	State      State           `json:"state"`
+	Inputs     []string        `json:"inputs,omitempty"`
+	Missing    []string        `json:"missing,omitempty"`
+	StartCount int             `json:"start_count"`
+	Started    time.Time       `json:"started,omitzero"`
+	Err        string          `json:"error,omitempty"`
+	Due        time.Time       `json:"due,omitzero"`
+	Resources  []resourceJSON  `json:"resources,omitempty"`
+	WaitingFor []string        `json:"waiting_for,omitempty"`
+	Worker     json.RawMessage `json:"worker,omitempty"` // marshalled alone, so that its faults stay its own
+	Engine     *Report         `json:"engine,omitempty"`
 }
 
 func (m ManifoldReport) toJSON() manifoldReportJSON {
@@ -100,27 +97,38 @@ func (m ManifoldReport) toJSON() manifoldReportJSON {
 		Due:        m.Due,
 		Resources:  resourcesJSON(m.Resources),
 		WaitingFor: m.WaitingFor,
-		Worker:     m.Worker,
+		Worker:     workerJSON(m.Worker),
 		Engine:     m.Engine,
 	}
 }
 
 // MarshalJSON writes the manifold's report as Report.MarshalJSON describes.
 func (m ManifoldReport) MarshalJSON() ([]byte, error) {
-	j := m.toJSON()
-	if j.Worker != nil {
-		j.Worker = marshallableWorker(j.Worker)
-	}
-	return json.Marshal(j)
+	return json.Marshal(m.toJSON())
 }
 
-// marshallableWorker returns worker if it can be marshalled, else a report
-// whose "error" entry says why it cannot.
-func marshallableWorker(worker map[string]any) map[string]any {
-	if _, err := json.Marshal(worker); err != nil {
-		return map[string]any{"error": "cannot marshal worker report: " + err.Error()}
+// workerJSON returns the worker's report as JSON, nil for an empty one, or,
+// when it cannot be marshalled, a report whose "error" entry says why.
+func workerJSON(worker map[string]any) json.RawMessage {
+	if len(worker) == 0 {
+		return nil
 	}
-	return worker
+	data, err := marshalGuarded(worker)
+	if err != nil {
+		data, _ = json.Marshal(map[string]string{"error": "cannot marshal worker report: " + err.Error()})
+	}
+	return data
+}
+
+// marshalGuarded is json.Marshal with a panic in a value's own marshalling
+// returned as an error.
+func marshalGuarded(v any) (data []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = newPanicError("marshalling", p)
+		}
+	}()
+	return json.Marshal(v)
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote; errors come back as
@@ -130,6 +138,12 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 	var j manifoldReportJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
+	}
+	var worker map[string]any
+	if len(j.Worker) > 0 {
+		if err := json.Unmarshal(j.Worker, &worker); err != nil {
+			return err
+		}
 	}
 	*m = ManifoldReport{
 		State:      j.State,
@@ -141,7 +155,7 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 		Due:        j.Due,
 		Resources:  resourcesFromJSON(j.Resources),
 		WaitingFor: j.WaitingFor,
-		Worker:     j.Worker,
+		Worker:     worker,
 		Engine:     j.Engine,
 	}
 	return nil
@@ -170,11 +184,17 @@ func resourcesFromJSON(j []resourceJSON) []ResourceRequest {
 	return requests
 }
 
-// errorText returns err's message, or "" for nil.
-func errorText(err error) string {
+// errorText returns err's message, or "" for nil; a panic in its Error
+// method gives the panic's text instead.
+func errorText(err error) (text string) {
 	if err == nil {
 		return ""
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			text = newPanicError("Error method", p).Error()
+		}
+	}()
 	return err.Error()
 }
 

@@ -149,7 +149,78 @@ func TestStateText(t *testing.T) {
 	if err := json.Unmarshal([]byte(`"running"`), &s); err == nil {
 		t.Errorf("json.Unmarshal(\"running\") = nil error, want one: not a state")
 	}
-	if _, err := json.Marshal(dependency.State(7)); err == nil {
-		t.Errorf("json.Marshal(State(7)) = nil error, want one: not a state")
+	if data, err := json.Marshal(dependency.State(7)); err != nil || string(data) != `"unknown"` {
+		t.Errorf("json.Marshal(State(7)) = %s, %v; want \"unknown\", nil", data, err)
+	}
+}
+
+// panickingJSON is a worker report's value whose MarshalJSON panics.
+type panickingJSON struct{}
+
+func (panickingJSON) MarshalJSON() ([]byte, error) { panic("no JSON today") }
+
+// panickingError is an error whose Error method panics.
+type panickingError struct{}
+
+func (panickingError) Error() string { panic("no text today") }
+
+func TestReportJSONPanickingWorkerReport(t *testing.T) {
+	r := dependency.Report{Manifolds: map[string]dependency.ManifoldReport{
+		"a": {State: dependency.StateStarted, Worker: map[string]any{"p": panickingJSON{}}},
+		"b": {State: dependency.StateStarted, Worker: map[string]any{"ok": true}},
+	}}
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatalf("json.Marshal = %v, want nil", err)
+	}
+	var got dependency.Report
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("json.Unmarshal(%s) = %v, want nil", data, err)
+	}
+	if msg, _ := got.Manifolds["a"].Worker["error"].(string); !strings.Contains(msg, "no JSON today") {
+		t.Errorf("a's worker report = %v, want an error carrying the panic's value", got.Manifolds["a"].Worker)
+	}
+	if ok := got.Manifolds["b"].Worker["ok"]; ok != true {
+		t.Errorf("b's worker report = %v, want {ok: true}", got.Manifolds["b"].Worker)
+	}
+}
+
+func TestReportJSONPanickingError(t *testing.T) {
+	r := dependency.Report{Err: panickingError{}, Manifolds: map[string]dependency.ManifoldReport{
+		"a": {State: dependency.StateStarting, Err: panickingError{}},
+	}}
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatalf("json.Marshal = %v, want nil", err)
+	}
+	var got dependency.Report
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("json.Unmarshal(%s) = %v, want nil", data, err)
+	}
+	if got.Err == nil || !strings.Contains(got.Err.Error(), "no text today") {
+		t.Errorf("decoded engine error = %v, want one carrying the panic's value", got.Err)
+	}
+	if err := got.Manifolds["a"].Err; err == nil || !strings.Contains(err.Error(), "no text today") {
+		t.Errorf("decoded a's error = %v, want one carrying the panic's value", err)
+	}
+}
+
+func TestReportJSONUnknownState(t *testing.T) {
+	r := dependency.Report{State: dependency.State(9), Manifolds: map[string]dependency.ManifoldReport{
+		"a": {State: dependency.State(-3)},
+	}}
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatalf("json.Marshal(report with unknown states) = %v, want nil", err)
+	}
+	if want := `{"state":"unknown","manifolds":{"a":{"state":"unknown","start_count":0}}}`; string(data) != want {
+		t.Errorf("json.Marshal(report with unknown states) = %s, want %s", data, want)
+	}
+	var got dependency.Report
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("json.Unmarshal(%s) = %v, want nil", data, err)
+	}
+	if got.State.String() != "unknown" || got.Manifolds["a"].State.String() != "unknown" {
+		t.Errorf("decoded states = %v, %v; want unknown, unknown", got.State, got.Manifolds["a"].State)
 	}
 }

@@ -87,6 +87,27 @@ func TestHandlerReportIsTheEngines(t *testing.T) {
 	}
 }
 
+// panickingJSON is a worker report's value whose MarshalJSON panics.
+type panickingJSON struct{}
+
+func (panickingJSON) MarshalJSON() ([]byte, error) { panic("no JSON today") }
+
+func TestHandlerAnswersHostileReports(t *testing.T) {
+	report := agentReport()
+	report.State = dependency.State(9)
+	config := report.Manifolds["config"]
+	config.State = dependency.State(-1)
+	config.Worker = map[string]any{"p": panickingJSON{}}
+	report.Manifolds["config"] = config
+	handler := Handler(&fixedEngine{report: report})
+	for _, path := range []string{"/report", "/graph.dot", "/graph.svg"} {
+		resp := get(t, handler, http.MethodGet, path)
+		if resp.Code != http.StatusOK || !strings.Contains(resp.Body.String(), "unknown") {
+			t.Errorf("GET %s of a report with unknown states and a panicking worker report = %d, want 200 saying \"unknown\"; body:\n%s", path, resp.Code, resp.Body)
+		}
+	}
+}
+
 func TestHandlerIsReadOnly(t *testing.T) {
 	engine := &fixedEngine{report: agentReport()}
 	handler := Handler(engine)
