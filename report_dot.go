@@ -3,6 +3,7 @@ package dependency
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // stateColours fills a manifold's node by its state.
@@ -20,7 +21,8 @@ var stateColours = [...]string{
 // edge runs from each input to its dependent, dashed when the input is
 // missing. An input that is not installed is a dashed box of its own,
 // labelled "not installed". Nodes and edges are sorted by name, so equal
-// reports give equal text.
+// reports give equal text. The text is valid UTF-8: a control character in
+// a name, other than a newline, and a byte that is not UTF-8 show as U+FFFD.
 func (r Report) DOT() string {
 	names := make([]string, 0, len(r.Manifolds))
 	var absent []string
@@ -102,21 +104,31 @@ func writeDOTString(b *strings.Builder, s string) {
 
 // writeDOTEscaped writes s for the inside of a quoted DOT string: a quote
 // or a backslash gets a backslash before it, and a newline becomes \n,
-// which a label shows as a line break.
+// which a label shows as a line break. Any other control character, and
+// each byte that is not UTF-8, becomes U+FFFD, as in the SVG picture, so
+// that the text is valid UTF-8 whatever the names.
 func writeDOTEscaped(b *strings.Builder, s string) {
-	for {
-		i := strings.IndexAny(s, "\"\\\n")
-		if i < 0 {
-			b.WriteString(s)
+	for len(s) > 0 {
+		plain := 0 // bytes that need nothing done: most names are all plain
+		for plain < len(s) && s[plain] > 0x1f && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\' {
+			plain++
+		}
+		b.WriteString(s[:plain])
+		if s = s[plain:]; len(s) == 0 {
 			return
 		}
-		b.WriteString(s[:i])
-		if s[i] == '\n' {
+		r, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+		switch {
+		case r == '\n':
 			b.WriteString(`\n`)
-		} else {
+		case r == '"' || r == '\\':
 			b.WriteByte('\\')
-			b.WriteByte(s[i])
+			b.WriteRune(r)
+		case r < ' ' || r == 0x7f:
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r) // U+FFFD itself for a byte that is not UTF-8
 		}
-		s = s[i+1:]
 	}
 }

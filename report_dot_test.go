@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"unicode/utf8"
 
 	"github.com/seedworks/dependency"
 )
@@ -77,6 +78,28 @@ func TestReportDOTQuotesNames(t *testing.T) {
 		t.Errorf("label of %q = %q, want %q", name, label, name+"\nstarted")
 	}
 	if want := []dotEdge{{"plain", name, ""}}; !slices.Equal(g.edges, want) {
+		t.Errorf("edges = %q, want %q", g.edges, want)
+	}
+}
+
+func TestReportDOTReplacesWhatIsNotText(t *testing.T) {
+	name := "bad\xff\x00nul\ttab\x7f"
+	r := dependency.Report{Manifolds: map[string]dependency.ManifoldReport{
+		name: {State: dependency.State(9), Inputs: []string{"in\x01put"}},
+	}}
+	dot := r.DOT()
+	if !utf8.ValidString(dot) || strings.ContainsFunc(dot, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' || r == 0x7f }) {
+		t.Errorf("DOT() = %q, want valid UTF-8 without control characters but newlines and indenting tabs", dot)
+	}
+	g, err := parseDOT(dot)
+	if err != nil {
+		t.Fatalf("parsing DOT(): %v\n%s", err, dot)
+	}
+	const shown = "bad\ufffd\ufffdnul\ufffdtab\ufffd"
+	if label := g.nodes[shown]["label"]; label != shown+"\nunknown" {
+		t.Errorf("label of %q = %q, want %q", shown, label, shown+"\nunknown")
+	}
+	if want := []dotEdge{{"in\ufffdput", shown, ""}}; !slices.Equal(g.edges, want) {
 		t.Errorf("edges = %q, want %q", g.edges, want)
 	}
 }
