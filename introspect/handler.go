@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +44,7 @@ func Handler(engine dependency.Engine) http.Handler {
 		_, _ = w.Write([]byte(engine.Report().DOT()))
 	})
 	mux.HandleFunc("GET /graph.svg", func(w http.ResponseWriter, r *http.Request) {
-		serveSVG(w, r, draw(engine.Report(), time.Now()))
+		serveSVG(w, r, engine.Report())
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "" {
@@ -101,23 +100,22 @@ func serveReport(w http.ResponseWriter, report dependency.Report) {
 	_, _ = w.Write(append(data, '\n'))
 }
 
-// serveSVG writes the picture, with its tag as ETag. To a request whose
-// If-None-Match holds the tag it answers 304 Not Modified instead: the
-// page asks so each second, and an engine's picture changes far more
-// rarely, while putting a big one in place costs the browser much more
-// than drawing it costs the server.
-func serveSVG(w http.ResponseWriter, r *http.Request, picture *picture) {
-	doc, tag := picture.render()
-	etag := `"` + tag + `"`
+// serveSVG writes report's picture, with its tag as ETag. To a request
+// whose If-None-Match holds the tag it answers 304 Not Modified instead,
+// without drawing: the page asks so each second, and an engine's picture
+// changes far more rarely, while putting a big one in place costs the
+// browser much more than drawing it costs the server.
+func serveSVG(w http.ResponseWriter, r *http.Request, report dependency.Report) {
+	etag := tagOf(report)
 	noStore(w, "image/svg+xml")
 	h := w.Header()
 	h.Set("Content-Security-Policy", svgCSP)
 	h.Set("ETag", etag)
-	if slices.Contains(strings.Split(r.Header.Get("If-None-Match"), ", "), etag) {
+	if noneMatch(r.Header.Values("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	_, _ = io.WriteString(w, doc)
+	_, _ = io.WriteString(w, draw(report, time.Now()).svg())
 }
 
 // noStore sets the headers of a response that is out of date at once.

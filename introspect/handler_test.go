@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -209,16 +211,128 @@ func TestHandlerSVGNotModified(t *testing.T) {
 	}
 }
 
-func TestPictureTagIgnoresOnlyTheClock(t *testing.T) {
-	report := agentReport()
-	doc, tag := draw(report, epoch).render()
-	later, laterTag := draw(report, epoch.Add(300*time.Millisecond)).render()
-	if doc == later || tag != laterTag {
-		t.Errorf("pictures drawn 300ms apart: same document %v, tags %s and %s; want other documents with the same tag", doc == later, tag, laterTag)
+func TestHandlerSVGIfNoneMatch(t *testing.T) {
+	handler := Handler(&fixedEngine{report: agentReport()})
+	etag := get(t, handler, http.MethodGet, "/graph.svg").Header().Get("ETag")
+	opaque := strings.TrimPrefix(etag, "W/")
+	for _, tc := range []struct {
+		fields []string
+		want   int
+	}{
+		{[]string{etag}, http.StatusNotModified},
+		{[]string{opaque}, http.StatusNotModified},
+		{[]string{"W/" + opaque}, http.StatusNotModified},
+		{[]string{`"x",` + etag}, http.StatusNotModified},
+		{[]string{`"x",` + "\t" + etag}, http.StatusNotModified},
+		{[]string{`"x" ,  W/` + opaque + ` , "y"`}, http.StatusNotModified},
+		{[]string{`"x"`, etag}, http.StatusNotModified},
+		{[]string{"*"}, http.StatusNotModified},
+		{[]string{`"x", "y"`}, http.StatusOK},
+		{[]string{`"` + strings.Trim(opaque, `"`) + `x"`}, http.StatusOK},
+		{[]string{strings.Trim(opaque, `"`)}, http.StatusOK}, // not quoted, so not a tag
+		{nil, http.StatusOK},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/graph.svg", nil)
+		for _, field := range tc.fields {
+			req.Header.Add("If-None-Match", field)
+		}
+		resp := httptest.NewRecorder()
+		handler.ServeHTTP(resp, req)
+		if resp.Code != tc.want {
+			t.Errorf("GET /graph.svg with If-None-Match %q (ETag %s) = %d, want %d", tc.fields, etag, resp.Code, tc.want)
+		}
 	}
-	report.Manifolds["api-caller"] = failed("dial api.example.invalid:17070: connection refused", 3*time.Second, "config")
-	if _, changed := draw(report, epoch).render(); changed == tag {
-		t.Errorf("picture of a later due start has tag %s, the same as before; want another", changed)
+}
+
+func TestPictureIgnoresTheClock(t *testing.T) {
+	report := agentReport()
+	report.Manifolds["slow"] = failed("backing off", 150*time.Minute)
+	report.Manifolds["far"] = failed("backing off", 200*24*time.Hour)
+	want := withoutClock(draw(report, epoch).svg())
+	for _, d := range []time.Duration{300 * time.Millisecond, 30 * time.Minute, 51 * time.Minute, 60 * time.Minute, 5 * time.Hour, 100 * 24 * time.Hour, 400 * 24 * time.Hour} {
+		if got := withoutClock(draw(report, epoch.Add(d)).svg()); got != want {
+			t.Errorf("picture drawn %v later differs beyond the clock:\n%s\nwant\n%s", d, got, want)
+		}
+	}
+}
+
+// withoutClock returns the SVG document without what the clock alone
+// changes: the time it was drawn and the countdowns' text.
+func withoutClock(doc string) string {
+	doc = regexp.MustCompile(` data-now="[^"]*"`).ReplaceAllString(doc, "")
+	return regexp.MustCompile(`(<text class="due"[^>]*>)[^<]*`).ReplaceAllString(doc, "$1")
+}
+
+func TestPictureTagFollowsPicture(t *testing.T) {
+	base := agentReport()
+	changes := map[string]func(r *dependency.Report){
+		"engine state": func(r *dependency.Report) { r.State = dependency.StateStopping },
+		"engine error": func(r *dependency.Report) { r.Err = errBroken },
+		"state": func(r *dependency.Report) {
+			change(r, "config", func(m *dependency.ManifoldReport) { m.State = dependency.StateStopping })
+		},
+		"start count": func(r *dependency.Report) { change(r, "config", func(m *dependency.ManifoldReport) { m.StartCount++ }) },
+		"started": func(r *dependency.Report) {
+			change(r, "config", func(m *dependency.ManifoldReport) { m.Started = epoch })
+		},
+		"error": func(r *dependency.Report) {
+			change(r, "config", func(m *dependency.ManifoldReport) { m.Err = errBroken })
+		},
+		"empty error": func(r *dependency.Report) {
+			change(r, "config", func(m *dependency.ManifoldReport) { m.Err = errors.New("") })
+		},
+		"due": func(r *dependency.Report) {
+			change(r, "api-caller", func(m *dependency.ManifoldReport) { m.Due = m.Due.Add(time.Second) })
+		},
+		"inputs": func(r *dependency.Report) {
+			change(r, "status", func(m *dependency.ManifoldReport) { m.Inputs = m.Inputs[1:] })
+		},
+		"missing": func(r *dependency.Report) {
+			change(r, "status", func(m *dependency.ManifoldReport) { m.Missing = nil })
+		},
+		"name": func(r *dependency.Report) { r.Manifolds["new"] = started() },
+		"nested": func(r *dependency.Report) {
+			change(r.Manifolds["workload"].Engine, "queue", func(m *dependency.ManifoldReport) { m.StartCount++ })
+		},
+		"no nested": func(r *dependency.Report) {
+			change(r, "workload", func(m *dependency.ManifoldReport) { m.Engine = nil })
+		},
+	}
+	for name, changeIt := range changes {
+		t.Run(name, func(t *testing.T) {
+			r := rebuilt(base)
+			changeIt(&r)
+			if withoutClock(draw(r, epoch).svg()) == withoutClock(draw(base, epoch).svg()) {
+				t.Fatalf("changing the %s leaves the picture as it was; the test needs a change that shows", name)
+			}
+			if tagOf(r) == tagOf(base) {
+				t.Errorf("tag after changing the %s = %s, the same as before; want another", name, tagOf(r))
+			}
+		})
+	}
+	if tagOf(base) != tagOf(rebuilt(base)) {
+		t.Errorf("tags of equal reports = %s and %s, want the same", tagOf(base), tagOf(rebuilt(base)))
+	}
+}
+
+// change changes the named manifold of r in place.
+func change(r *dependency.Report, name string, f func(m *dependency.ManifoldReport)) {
+	m := r.Manifolds[name]
+	f(&m)
+	r.Manifolds[name] = m
+}
+
+func TestHandlerNotModifiedDrawsNothing(t *testing.T) {
+	handler := Handler(&fixedEngine{report: randomReport(400, 1)})
+	first := get(t, handler, http.MethodGet, "/graph.svg")
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/graph.svg", nil)
+	req.Header.Set("If-None-Match", first.Header().Get("ETag"))
+	drawn := testing.AllocsPerRun(5, func() {
+		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1/graph.svg", nil))
+	})
+	notModified := testing.AllocsPerRun(5, func() { handler.ServeHTTP(httptest.NewRecorder(), req) })
+	if notModified*10 > drawn {
+		t.Errorf("a 304 answer allocates %v times, a drawn picture %v: want the 304 to lay nothing out, and so allocate less than a tenth as often", notModified, drawn)
 	}
 }
 
@@ -232,4 +346,25 @@ func get(t *testing.T, handler http.Handler, method, path string) *httptest.Resp
 	resp := httptest.NewRecorder()
 	handler.ServeHTTP(resp, req)
 	return resp
+}
+
+func TestUntilTextNeverWiderThanWidest(t *testing.T) {
+	for d := time.Duration(-1); d < 400*24*time.Hour; d = d*3/2 + time.Millisecond {
+		if got := untilText(d); columns(got) > columns(widestUntil) {
+			t.Errorf("untilText(%v) = %q, wider than %q", d, got, widestUntil)
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		4200 * time.Millisecond:         "in 4.2s",
+		125 * time.Second:               "in 2m05s",
+		99*time.Minute + 59*time.Second: "in 99m59s",
+		100 * time.Minute:               "in 1h40m",
+		50*time.Hour + 30*time.Minute:   "in 50h30m",
+		12*24*time.Hour + 5*time.Hour:   "in 12d05h",
+		100 * 24 * time.Hour:            "in >99d",
+	} {
+		if got := untilText(d); got != want {
+			t.Errorf("untilText(%v) = %q, want %q", d, got, want)
+		}
+	}
 }

@@ -94,10 +94,21 @@
 			return 'in ' + (ms / 1000).toFixed(1) + 's';
 		}
 		const s = Math.floor(ms / 1000);
+		const two = (big, bigUnit, small, smallUnit) =>
+			'in ' + big + bigUnit + String(small).padStart(2, '0') + smallUnit;
 		if (s < 60) {
 			return 'in ' + s + 's';
 		}
-		return 'in ' + Math.floor(s / 60) + 'm' + String(s % 60).padStart(2, '0') + 's';
+		if (s < 100 * 60) {
+			return two(Math.floor(s / 60), 'm', s % 60, 's');
+		}
+		if (s < 100 * 3600) {
+			return two(Math.floor(s / 3600), 'h', Math.floor(s / 60) % 60, 'm');
+		}
+		if (s < 100 * 86400) {
+			return two(Math.floor(s / 86400), 'd', Math.floor(s / 3600) % 24, 'h');
+		}
+		return 'in >99d';
 	}
 
 	function countDown() {

@@ -139,7 +139,7 @@ func newBox(path []string, m dependency.ManifoldReport, absent bool, depth int, 
 			b.lines = append(b.lines, line{text: text, class: "error"})
 		}
 	}
-	b.w = max(minWidth, float64(longestLine(b.texts()))*charWidth+2*padX)
+	b.w = max(minWidth, float64(longestLine(b.sizingTexts()))*charWidth+2*padX)
 	b.h = float64(len(b.lines))*lineHeight + 2*padY
 	return b
 }
@@ -153,17 +153,23 @@ func (b *box) holdEngine(in *sheet, report dependency.Report, partial bool) {
 	case len(in.boxes) == 0 && partial:
 		b.lines = append(b.lines, line{text: plural(len(report.Manifolds), "manifold") + ", all started", class: "note"})
 	}
-	b.w = max(b.w, float64(longestLine(b.texts()))*charWidth+2*padX, in.w+2*padX)
+	b.w = max(b.w, float64(longestLine(b.sizingTexts()))*charWidth+2*padX, in.w+2*padX)
 	b.h = float64(len(b.lines))*lineHeight + 2*padY
 	if len(in.boxes) > 0 {
 		b.h += in.h + padY
 	}
 }
 
-func (b *box) texts() []string {
+// sizingTexts are the texts the box must be wide enough for: its lines,
+// with a countdown as wide as a countdown can be, so that no clock changes
+// the picture's geometry.
+func (b *box) sizingTexts() []string {
 	texts := make([]string, len(b.lines))
 	for i, l := range b.lines {
 		texts[i] = l.text
+		if l.class == "due" {
+			texts[i] = l.verb + " " + widestUntil
+		}
 	}
 	return texts
 }
@@ -192,10 +198,12 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// untilText says how long until a start is due: "in 4.2s", "in 35s",
-// "in 2m05s", or "now" once it is past. The page's script counts down in
-// the same words.
+// untilText says how long until a start is due, in two units at most
+// and never wider than widestUntil: "in 4.2s", "in 35s", "in 2m05s",
+// "in 3h07m", "in 12d05h", "in >99d", or "now" once it is past. The page's
+// script counts down in the same words.
 func untilText(d time.Duration) string {
+	const day = 24 * time.Hour
 	switch {
 	case d <= 0:
 		return "now"
@@ -203,9 +211,18 @@ func untilText(d time.Duration) string {
 		return fmt.Sprintf("in %.1fs", d.Seconds())
 	case d < time.Minute:
 		return fmt.Sprintf("in %ds", int(d.Seconds()))
+	case d < 100*time.Minute:
+		return fmt.Sprintf("in %dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 100*time.Hour:
+		return fmt.Sprintf("in %dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	case d < 100*day:
+		return fmt.Sprintf("in %dd%02dh", int(d/day), int(d.Hours())%24)
 	}
-	return fmt.Sprintf("in %dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	return "in >99d"
 }
+
+// widestUntil is as wide as untilText's widest answers.
+const widestUntil = "in 99m59s"
 
 // cut shortens text to at most n characters, ending it with "…" if it was
 // longer, and turns control characters into spaces.

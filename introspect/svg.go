@@ -42,15 +42,7 @@ const svgStyleHash = "sha256-3gS8iyHn8m6HhDE9kHJ03JhJCNQGS4QL5vJAZP9sVbI="
 // the time it was drawn and how many manifolds it has and draws, for the
 // page's script; a countdown's text carries when its start is due.
 func (p *picture) svg() string {
-	doc, _ := p.render()
-	return doc
-}
-
-// render writes the picture as svg does, and returns with it a tag that is
-// the same for two pictures exactly when they differ at most in the time
-// they were drawn and in the countdowns' text, which follow from it.
-func (p *picture) render() (doc, tag string) {
-	b := svgWriter{sum: fnvOffset}
+	var b strings.Builder
 	b.Grow(1024 + 512*len(p.boxes) + 128*len(p.arrows))
 	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="introspect" role="img"`)
 	attr(&b, "width", num(p.width))
@@ -61,7 +53,7 @@ func (p *picture) render() (doc, tag string) {
 	if p.err != nil {
 		attr(&b, "data-error", p.err.Error())
 	}
-	b.volatile(func() { attr(&b, "data-now", p.now.UTC().Format(time.RFC3339Nano)) })
+	attr(&b, "data-now", p.now.UTC().Format(time.RFC3339Nano))
 	attr(&b, "data-manifolds", strconv.Itoa(p.total))
 	attr(&b, "data-drawn", strconv.Itoa(p.drawn))
 	b.WriteString(">\n<style>" + svgStyle + "</style>\n")
@@ -98,45 +90,10 @@ func (p *picture) render() (doc, tag string) {
 		}
 	}
 	b.WriteString("</svg>\n")
-	return b.String(), strconv.FormatUint(b.sum, 36)
+	return b.String()
 }
 
-// svgWriter builds an SVG document and sums what it writes with 64-bit
-// FNV-1a, except what is written within volatile.
-type svgWriter struct {
-	strings.Builder
-	sum  uint64
-	skip bool
-}
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func (w *svgWriter) WriteString(s string) {
-	w.Builder.WriteString(s)
-	if w.skip {
-		return
-	}
-	for i := 0; i < len(s); i++ {
-		w.sum = (w.sum ^ uint64(s[i])) * fnvPrime
-	}
-}
-
-func (w *svgWriter) WriteRune(r rune) {
-	var buf [utf8.UTFMax]byte
-	w.WriteString(string(utf8.AppendRune(buf[:0], r)))
-}
-
-// volatile writes what write writes without adding it to the sum.
-func (w *svgWriter) volatile(write func()) {
-	w.skip = true
-	write()
-	w.skip = false
-}
-
-func writeArrow(b *svgWriter, a arrow) {
+func writeArrow(b *strings.Builder, a arrow) {
 	b.WriteString(`<path`)
 	class := "arrow"
 	if a.missing {
@@ -161,7 +118,7 @@ func writeArrow(b *svgWriter, a arrow) {
 	b.WriteString("/>\n")
 }
 
-func writeBox(b *svgWriter, bx box) {
+func writeBox(b *strings.Builder, bx box) {
 	m := bx.report
 	b.WriteString(`<g`)
 	if bx.absent {
@@ -197,11 +154,7 @@ func writeBox(b *svgWriter, bx box) {
 			attr(b, "data-verb", l.verb)
 		}
 		b.WriteString(">")
-		if l.class == "due" {
-			b.volatile(func() { escape(b, l.text) })
-		} else {
-			escape(b, l.text)
-		}
+		escape(b, l.text)
 		b.WriteString("</text>")
 	}
 	b.WriteString("</g>\n")
@@ -230,7 +183,7 @@ func (bx box) tooltip() string {
 	return strings.Join(lines, "\n")
 }
 
-func attr(b *svgWriter, name, value string) {
+func attr(b *strings.Builder, name, value string) {
 	b.WriteString(" " + name + `="`)
 	escape(b, value)
 	b.WriteString(`"`)
@@ -244,7 +197,7 @@ func num(v float64) string {
 // escape writes s as XML character data or attribute value. Characters
 // that XML 1.0 does not allow, and bytes that are not UTF-8, become U+FFFD,
 // so that any manifold name or error text gives a well-formed document.
-func escape(b *svgWriter, s string) {
+func escape(b *strings.Builder, s string) {
 	for len(s) > 0 {
 		plain := 0 // bytes that need no escape: most names are all plain
 		for plain < len(s) && s[plain] >= ' ' && s[plain] < utf8.RuneSelf && !strings.ContainsRune(`<>&"`, rune(s[plain])) {

@@ -1,0 +1,117 @@
+package introspect
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seedworks/dependency"
+)
+
+// tagOf returns the ETag of report's picture: a weak tag, since the
+// picture's bytes change with the clock, and a 64-bit FNV-1a sum of what
+// the picture shows of the report. It changes whenever the picture does, the clock
+// aside, and costs a pass over the report rather than a layout, so that a
+// request it matches is answered without drawing.
+func tagOf(report dependency.Report) string {
+	var s summer
+	s.report(report)
+	h := fnv.New64a()
+	_, _ = h.Write(s)
+	return `W/"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+}
+
+// summer gathers the values to sum, each in a form that cannot run into
+// the next: a string by its length and bytes, a number as eight bytes.
+type summer []byte
+
+// report adds what the picture shows: states, names, start counts, times,
+// errors, inputs and what is missing, and nested engines. Worker reports,
+// resources and WaitingFor are not drawn, so they are left out.
+func (s *summer) report(r dependency.Report) {
+	s.number(int64(r.State))
+	s.error(r.Err)
+	s.number(int64(len(r.Manifolds)))
+	for _, name := range sortedNames(r) {
+		m := r.Manifolds[name]
+		s.text(name)
+		s.number(int64(m.State))
+		s.number(int64(m.StartCount))
+		s.time(m.Started)
+		s.error(m.Err)
+		s.time(m.Due)
+		s.texts(m.Inputs)
+		s.texts(m.Missing)
+		if m.Engine == nil {
+			s.number(0)
+			continue
+		}
+		s.number(1)
+		s.report(*m.Engine)
+	}
+}
+
+func (s *summer) number(n int64) {
+	*s = binary.LittleEndian.AppendUint64(*s, uint64(n))
+}
+
+func (s *summer) text(t string) {
+	s.number(int64(len(t)))
+	*s = append(*s, t...)
+}
+
+func (s *summer) texts(ts []string) {
+	s.number(int64(len(ts)))
+	for _, t := range ts {
+		s.text(t)
+	}
+}
+
+// error adds err's text, and whether there is one: a nil error and an
+// empty text draw differently.
+func (s *summer) error(err error) {
+	if err == nil {
+		s.number(0)
+		return
+	}
+	s.number(1)
+	s.text(err.Error())
+}
+
+// time adds t as an instant: the picture shows times in UTC.
+func (s *summer) time(t time.Time) {
+	s.number(t.Unix())
+	s.number(int64(t.Nanosecond()))
+}
+
+// noneMatch reports whether the If-None-Match fields hold etag, compared
+// weakly, or "*", as RFC 9110 asks: each field is a comma-separated list
+// of entity-tags with optional whitespace. A field that is not such a list
+// counts only for the tags before what it cannot read.
+func noneMatch(fields []string, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for _, field := range fields {
+		rest := field
+		for {
+			rest = strings.TrimLeft(rest, " \t,")
+			if strings.HasPrefix(rest, "*") {
+				return true
+			}
+			rest = strings.TrimPrefix(rest, "W/")
+			if !strings.HasPrefix(rest, `"`) {
+				break
+			}
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				break
+			}
+			if rest[:end+2] == want {
+				return true
+			}
+			rest = rest[end+2:]
+		}
+	}
+	return false
+}
