@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -134,12 +136,57 @@ func TestHandlerUnknownPath(t *testing.T) {
 	}
 }
 
-func TestHandlerRedirectsPrefixToDirectory(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("/debug/engine", http.StripPrefix("/debug/engine", Handler(&fixedEngine{})))
-	resp := get(t, mux, http.MethodGet, "/debug/engine")
-	if resp.Code != http.StatusMovedPermanently || resp.Header().Get("Location") != "engine/" {
-		t.Errorf("GET /debug/engine = %d to %q, want 301 to %q, where relative links work", resp.Code, resp.Header().Get("Location"), "engine/")
+func TestHandlerUnderEveryMount(t *testing.T) {
+	for _, mount := range []struct {
+		patterns     []string
+		prefix, page string
+	}{
+		{[]string{"/"}, "/", "/"},
+		{[]string{"/"}, "", "/"},
+		{[]string{"/debug/engine/"}, "/debug/engine", "/debug/engine/"},
+		{[]string{"/debug/engine/"}, "/debug/engine/", "/debug/engine/"},
+		{[]string{"/debug/engine", "/debug/engine/"}, "/debug/engine", "/debug/engine/"},
+		{[]string{"/a:b", "/a:b/"}, "/a:b", "/a:b/"},
+	} {
+		mux := http.NewServeMux()
+		for _, pattern := range mount.patterns {
+			mux.Handle(pattern, http.StripPrefix(mount.prefix, Handler(&fixedEngine{report: agentReport()})))
+		}
+		for _, file := range []string{"", "page.js", "page.css", "report", "graph.dot", "graph.svg"} {
+			if resp := get(t, mux, http.MethodGet, mount.page+file); resp.Code != http.StatusOK {
+				t.Errorf("mounted at %q with prefix %q: GET %s = %d, want 200", mount.patterns, mount.prefix, mount.page+file, resp.Code)
+			}
+		}
+		bare := strings.TrimSuffix(mount.page, "/")
+		if !slices.Contains(mount.patterns, bare) {
+			continue // no request reaches the handler for the bare prefix
+		}
+		resp := get(t, mux, http.MethodGet, bare)
+		to, err := url.Parse("http://127.0.0.1" + bare)
+		if err == nil {
+			to, err = to.Parse(resp.Header().Get("Location"))
+		}
+		if resp.Code != http.StatusMovedPermanently || err != nil || to.Host != "127.0.0.1" || to.Scheme != "http" || to.Path != mount.page {
+			t.Errorf("mounted at %q with prefix %q: GET %s = %d to %q (%v), want 301 to %s on the same host", mount.patterns, mount.prefix, bare, resp.Code, resp.Header().Get("Location"), err, mount.page)
+		}
+	}
+}
+
+func TestHandlerAnswersOddPathsInside(t *testing.T) {
+	// Served without a ServeMux in front, so that no one cleans the paths.
+	handler := http.StripPrefix("/debug/engine", Handler(&fixedEngine{report: agentReport()}))
+	for path, want := range map[string]int{
+		"/debug/engine//page.js":         http.StatusOK,
+		"/debug/engine/./report":         http.StatusOK,
+		"/debug/engine/x/../graph.dot":   http.StatusOK,
+		"/debug/engine//":                http.StatusOK,
+		"/debug/engine/../../etc/passwd": http.StatusNotFound,
+		"/debug/engine//nothing":         http.StatusNotFound,
+	} {
+		resp := get(t, handler, http.MethodGet, path)
+		if resp.Code != want {
+			t.Errorf("GET %s = %d to %q, want %d", path, resp.Code, resp.Header().Get("Location"), want)
+		}
 	}
 }
 
