@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
+
+	"github.com/seedworks/dependency"
 )
 
 // BenchmarkDraw measures what /graph.svg costs beyond the engine's Report:
@@ -39,4 +42,17 @@ func BenchmarkDrawEverything(b *testing.B) {
 			b.ReportMetric(float64(size), "svg-bytes")
 		})
 	}
+}
+
+// BenchmarkDrawAbsentInputs measures a failing manifold with 20,000 inputs
+// that are not installed: the limit holds for their boxes too.
+func BenchmarkDrawAbsentInputs(b *testing.B) {
+	report := withMissing(map[string]dependency.ManifoldReport{
+		"failing": failed("inputs missing", time.Second, notInstalled(20000)...),
+	})
+	size := 0
+	for b.Loop() {
+		size = len(draw(report, epoch).svg())
+	}
+	b.ReportMetric(float64(size), "svg-bytes")
 }

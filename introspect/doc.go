@@ -28,9 +28,11 @@
 // is not running; a dashed box for an input that is not installed. A
 // manifold whose worker is itself an engine is drawn as a box holding that
 // engine's manifolds. Parts of the graph that no arrow joins are set side
-// by side in rows. Past 500 manifolds, nested ones included, the picture
-// shows only those that are not started or have an error, with their inputs
-// and dependents, and says so.
+// by side in rows. Past 500 boxes, counting nested engines' and those of
+// inputs that are not installed, the picture shows only the manifolds that
+// are not started or have an error, then their inputs that are not
+// installed, then their other inputs and dependents, 500 boxes at most, and
+// says what it leaves out; a tooltip lists at most 20 inputs.
 //
 // Importing the package costs nothing until a request comes: it has no
 // init work, starts no goroutine and writes no file. Each request reads one

@@ -36,6 +36,7 @@ type picture struct {
 	err           error
 	title         []string // lines above the graph: the engine's state, its error, what is left out
 	total, drawn  int      // manifolds in the report and drawn, nested ones included
+	absent        int      // inputs not installed in the report, a box for each in a full picture
 	boxes         []box    // a nested engine's box comes before the boxes inside it
 	arrows        []arrow
 }
@@ -71,18 +72,19 @@ type arrow struct {
 type point struct{ x, y float64 }
 
 // draw lays out report as it is at now: a box per manifold, an arrow per
-// input, nested engines inside their manifolds' boxes. An engine of more
-// than readableLimit manifolds, counting nested ones, is drawn only in part;
-// the title says which part.
+// input, nested engines inside their manifolds' boxes. An engine that
+// would need more than readableLimit boxes, counting nested engines' and
+// those of inputs that are not installed, is drawn only in part; the title
+// says which part.
 func draw(report dependency.Report, now time.Time) *picture {
 	return drawUpTo(report, now, readableLimit)
 }
 
 // drawUpTo is draw with another limit.
 func drawUpTo(report dependency.Report, now time.Time, limit int) *picture {
-	p := &picture{now: now, state: report.State, err: report.Err, total: countManifolds(report)}
+	p := &picture{now: now, state: report.State, err: report.Err, total: countManifolds(report), absent: countAbsent(report)}
 	var sel *selection
-	if p.total > limit {
+	if p.total+p.absent > limit {
 		budget := limit
 		sel = chooseReadable(report, &budget)
 	}
@@ -113,7 +115,7 @@ func (p *picture) titleLines(report dependency.Report, sel *selection) []string 
 		lines = append(lines, wrap("error: "+report.Err.Error(), titleChars, errorLines)...)
 	}
 	if sel != nil {
-		lines = append(lines, wrap(sel.note(p.total), titleChars, 4)...)
+		lines = append(lines, wrap(sel.note(p.total, p.absent), titleChars, 5)...)
 	}
 	return lines
 }

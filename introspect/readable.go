@@ -7,26 +7,31 @@ import (
 	"github.com/seedworks/dependency"
 )
 
-// readableLimit is how many manifolds, nested ones included, a picture
-// draws in full, and at most how many a partial picture draws. An agent has
-// a few hundred; many more boxes are too many to read, and the layout would
-// cost more than a page refreshed each second should.
+// readableLimit is how many boxes (manifolds and inputs that are not
+// installed, nested ones included) a picture draws in full, and at most
+// how many a partial picture draws. An agent has a few hundred; many more
+// boxes are too many to read, and the layout would cost more than a page
+// refreshed each second should.
 const readableLimit = 500
 
 // selection is what a partial picture keeps of one engine: the manifolds
 // that need a look (not started, or with an error, or holding a nested
-// engine with such a manifold), then their inputs and dependents, while
-// the limit allows. A nil selection keeps every manifold.
+// engine with such a manifold), then their inputs that are not installed,
+// then their installed inputs and dependents, while the limit allows. A
+// nil selection keeps every manifold and every input not installed.
 type selection struct {
-	names []string              // kept, in order
-	inner map[string]*selection // for each kept manifold with a nested engine
-	stats *selectionStats       // shared by the whole picture
+	names  []string              // kept, in order
+	absent []string              // inputs not installed that are kept, in order
+	inner  map[string]*selection // for each kept manifold with a nested engine
+	stats  *selectionStats       // shared by the whole picture
 }
 
 type selectionStats struct {
-	wanted int // manifolds that need a look
-	kept   int // of those, drawn
-	shown  int // manifolds drawn in all
+	wanted      int // manifolds that need a look
+	kept        int // of those, drawn
+	shown       int // manifolds drawn in all
+	absent      int // inputs not installed of the manifolds kept that need a look
+	absentShown int // of those, drawn
 }
 
 // chooseReadable selects at most *budget manifolds of report to draw, and
@@ -66,6 +71,10 @@ func (sel *selection) choose(report dependency.Report, budget *int) {
 	kept := take(wanted, budget)
 	sel.stats.wanted += len(wanted)
 	sel.stats.kept += len(kept)
+	absent := absentInputs(report, kept)
+	sel.absent = take(absent, budget)
+	sel.stats.absent += len(absent)
+	sel.stats.absentShown += len(sel.absent)
 	kept = append(kept, take(near, budget)...)
 	slices.Sort(kept)
 	sel.names = kept
@@ -103,12 +112,41 @@ func needsLook(m dependency.ManifoldReport) bool {
 	return false
 }
 
-// keep returns the names of report's manifolds that sel draws, in order.
-func (sel *selection) keep(report dependency.Report) []string {
+// keep returns the names of report's manifolds that sel draws, in order,
+// and the inputs they name that are not installed and that sel draws.
+func (sel *selection) keep(report dependency.Report) (names, absent []string) {
 	if sel == nil {
-		return sortedNames(report)
+		names = sortedNames(report)
+		return names, absentInputs(report, names)
 	}
-	return slices.Clone(sel.names)
+	return slices.Clone(sel.names), slices.Clone(sel.absent)
+}
+
+// absentInputs returns the inputs of the named manifolds that report does
+// not install, in order, each once.
+func absentInputs(report dependency.Report, names []string) []string {
+	var absent []string
+	for _, name := range names {
+		for _, input := range report.Manifolds[name].Inputs {
+			if _, installed := report.Manifolds[input]; !installed {
+				absent = append(absent, input)
+			}
+		}
+	}
+	slices.Sort(absent)
+	return slices.Compact(absent)
+}
+
+// countAbsent counts the boxes of inputs that are not installed in a
+// picture of all of report, nested engines' included.
+func countAbsent(report dependency.Report) int {
+	n := len(absentInputs(report, sortedNames(report)))
+	for _, m := range report.Manifolds {
+		if m.Engine != nil {
+			n += countAbsent(*m.Engine)
+		}
+	}
+	return n
 }
 
 // nested returns the selection of the named manifold's nested engine.
@@ -122,18 +160,31 @@ func (sel *selection) nested(name string) *selection {
 	return &selection{stats: sel.stats}
 }
 
-// note says what a partial picture of total manifolds leaves out.
-func (sel *selection) note(total int) string {
+// note says what a partial picture leaves out of total manifolds and
+// absent inputs that are not installed.
+func (sel *selection) note(total, absent int) string {
 	s := sel.stats
 	head := fmt.Sprintf("%d manifolds are more than a picture can show readably", total)
-	const tail = " The JSON report lists them all."
-	switch {
-	case s.wanted == 0:
-		return head + "; all are started and none has an error, so none is drawn." + tail
-	case s.kept < s.wanted:
-		return fmt.Sprintf("%s: drawn are %d of the %d that are not started or have an error (the first by name), and %d of their inputs and dependents.%s",
-			head, s.kept, s.wanted, s.shown-s.kept, tail)
+	if absent > 0 {
+		head = fmt.Sprintf("%s and %s that are not installed are more than a picture can show readably",
+			plural(total, "manifold"), plural(absent, "input"))
 	}
-	return fmt.Sprintf("%s: drawn are the %d that are not started or have an error, and %d of their inputs and dependents; the others are started.%s",
-		head, s.wanted, s.shown-s.kept, tail)
+	const tail = " The JSON report lists them all."
+	if s.wanted == 0 {
+		return head + "; all are started and none has an error, so none is drawn." + tail
+	}
+	wanted := fmt.Sprintf("the %d that are not started or have an error", s.wanted)
+	if s.kept < s.wanted {
+		wanted = fmt.Sprintf("%d of the %d that are not started or have an error (the first by name)", s.kept, s.wanted)
+	}
+	var inputs string
+	if s.absent > 0 {
+		inputs = fmt.Sprintf(", %d of the %s that are not installed", s.absentShown, plural(s.absent, "input"))
+	}
+	others := "."
+	if s.kept == s.wanted {
+		others = "; the others are started."
+	}
+	return fmt.Sprintf("%s: drawn are %s%s, and %d of their installed inputs and dependents%s%s",
+		head, wanted, inputs, s.shown-s.kept, others, tail)
 }

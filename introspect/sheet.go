@@ -45,21 +45,11 @@ func translateArrows(arrows []arrow, dx, dy float64) {
 // part of the graph that no arrow joins to the rest is laid out alone, and
 // the parts are set in rows, largest first.
 func layOut(report dependency.Report, sel *selection, path []string, depth int, now time.Time) *sheet {
-	names := sel.keep(report)
-	index := make(map[string]int, len(names))
+	names, absent := sel.keep(report)
+	index := make(map[string]int, len(names)+len(absent))
 	for i, name := range names {
 		index[name] = i
 	}
-	var absent []string
-	for _, name := range names {
-		for _, input := range report.Manifolds[name].Inputs {
-			if _, installed := report.Manifolds[input]; !installed {
-				absent = append(absent, input)
-			}
-		}
-	}
-	slices.Sort(absent)
-	absent = slices.Compact(absent)
 	for _, name := range absent {
 		index[name] = len(names)
 		names = append(names, name)
@@ -79,11 +69,13 @@ func layOut(report dependency.Report, sel *selection, path []string, depth int, 
 	var arrows []arrow
 	for i, name := range names {
 		m := report.Manifolds[name]
+		joined := make(map[int]bool)
 		for _, input := range m.Inputs {
 			from, drawn := index[input]
-			if !drawn {
-				continue // left out of a partial drawing
+			if !drawn || joined[from] {
+				continue // left out of a partial drawing, or named twice
 			}
+			joined[from] = true
 			edges = append(edges, edge{from, i})
 			arrows = append(arrows, arrow{
 				from:    s.boxes[from].path,

@@ -1,6 +1,7 @@
 package introspect
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -172,15 +173,28 @@ func (bx box) tooltip() string {
 		lines = append(lines, "last started "+m.Started.UTC().Format(time.RFC3339))
 	}
 	if len(m.Inputs) > 0 {
-		lines = append(lines, "inputs: "+strings.Join(m.Inputs, ", "))
+		lines = append(lines, "inputs: "+listed(m.Inputs))
 	}
 	if len(m.Missing) > 0 {
-		lines = append(lines, "missing: "+strings.Join(m.Missing, ", "))
+		lines = append(lines, "missing: "+listed(m.Missing))
 	}
 	if m.Err != nil {
 		lines = append(lines, "error: "+m.Err.Error())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// tooltipNames is how many names a tooltip lists of a manifold's inputs,
+// or of those missing, so that a manifold of thousands of inputs does not
+// make a picture of megabytes.
+const tooltipNames = 20
+
+// listed joins names, the first tooltipNames of them and how many more.
+func listed(names []string) string {
+	if len(names) <= tooltipNames {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:tooltipNames], ", "), len(names)-tooltipNames)
 }
 
 func attr(b *strings.Builder, name, value string) {
