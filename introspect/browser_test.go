@@ -124,6 +124,20 @@ func TestPageInBrowserAtScale(t *testing.T) {
 	}
 }
 
+func TestPageInBrowserUnknownState(t *testing.T) {
+	ctx := browsertest.New(t, browserTimeout)
+	report := agentReport()
+	report.State = dependency.State(9)
+	server := serveUnderPrefix(&fixedEngine{report: report})
+	defer server.Close()
+
+	do(t, ctx, chromedp.Navigate(server.URL+"/debug/engine/"))
+	waitInPage(t, ctx, "a picture", `document.querySelector('#graph svg') !== null`)
+	if status := evaluate[string](t, ctx, `document.getElementById('status').textContent`); !strings.HasPrefix(status, "The engine's state is unknown") {
+		t.Errorf("status of an engine in an unknown state = %q, want it to start %q", status, "The engine's state is unknown")
+	}
+}
+
 // newBrowserEngine returns a running engine of seven manifolds, two of
 // them in a nested engine, and an input that is not installed. The worker
 // of "failer" fails once fail is closed, and is restarted only after a

@@ -415,3 +415,11 @@ func TestUntilTextNeverWiderThanWidest(t *testing.T) {
 		}
 	}
 }
+
+func TestPictureStylesEveryState(t *testing.T) {
+	for _, state := range []dependency.State{dependency.StateStopped, dependency.StateStarting, dependency.StateStarted, dependency.StateStopping, dependency.State(9)} {
+		if rule := ".introspect ." + state.String() + ">rect{fill:"; !strings.Contains(svgStyle, rule) {
+			t.Errorf("svgStyle lacks %q: a box of state %v would be filled black", rule, state)
+		}
+	}
+}

@@ -55,8 +55,11 @@
 		case 'stopping':
 			text = 'The engine is stopping' + errorNote(data) + '.';
 			break;
-		default:
+		case 'stopped':
 			text = 'The engine has stopped' + errorNote(data) + '.';
+			break;
+		default: // a state this page does not know, from another implementation
+			text = "The engine's state is unknown" + errorNote(data) + '.';
 		}
 		setStatus(data.state, text + at);
 	}

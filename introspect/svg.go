@@ -22,6 +22,7 @@ const svgStyle = `.introspect text{font:12px ui-monospace,"DejaVu Sans Mono",mon
 	`.introspect .starting>rect{fill:#f5e79e}` +
 	`.introspect .stopping>rect{fill:#ffc680}` +
 	`.introspect .stopped>rect{fill:#dcdcdc}` +
+	`.introspect .unknown>rect{fill:#fff}` +
 	`.introspect .engine>rect{fill-opacity:.45}` +
 	`.introspect .failed>rect{stroke:#cf222e;stroke-width:3}` +
 	`.introspect .absent>rect{fill:#fff;stroke:#8c959f;stroke-dasharray:4 3}` +
@@ -32,7 +33,7 @@ const svgStyle = `.introspect text{font:12px ui-monospace,"DejaVu Sans Mono",mon
 
 // svgStyleHash is the CSP source of svgStyle: "sha256-" and the base64 of
 // its SHA-256.
-const svgStyleHash = "sha256-3gS8iyHn8m6HhDE9kHJ03JhJCNQGS4QL5vJAZP9sVbI="
+const svgStyleHash = "sha256-Ia2uHWL+zlOQ8USmqXEo7h+BpP7OVrTy4JqRQlLdOcs="
 
 // svg writes the picture as a standalone SVG document. Each manifold is a
 // group of class "manifold" and its state (and "failed" while it has an
