@@ -7,7 +7,10 @@
 // The handler answers GET (and HEAD) only, and changes nothing in the
 // engine, but what it shows (manifold names, error text, the workers' own
 // reports) may be private: serve it on a loopback address, or behind
-// authentication, never openly.
+// authentication, never openly. The prefix may end in a slash or not; a
+// request for the prefix itself is redirected to it with a slash, and a
+// path with "//" or dot segments is answered under the prefix (404 if it
+// names nothing), never redirected out of it.
 //
 // Under the prefix it serves:
 //
@@ -17,9 +20,11 @@
 //     from the network: its script and style are served from here too.
 //   - "/report": the engine's dependency.Report as JSON.
 //   - "/graph.dot": the graph in Graphviz's DOT language (Report.DOT).
-//   - "/graph.svg": the page's picture alone, as SVG, with an ETag that
-//     changes whenever the picture does, the clock aside: a request whose
-//     If-None-Match holds it gets 304 Not Modified, as the page's do.
+//   - "/graph.svg": the page's picture alone, as SVG, with a weak ETag
+//     summed from what the picture shows of the report, so that it changes
+//     whenever the picture does, the clock aside: a request whose
+//     If-None-Match holds it (in any field, compared weakly) or "*" gets
+//     304 Not Modified, as the page's do, without the picture being drawn.
 //
 // The picture is drawn in layers, each manifold below its inputs: a box per
 // manifold, filled by its state and outlined in red while it has an error,
@@ -36,5 +41,5 @@
 //
 // Importing the package costs nothing until a request comes: it has no
 // init work, starts no goroutine and writes no file. Each request reads one
-// Report and lays it out afresh.
+// Report; one for the picture lays it out afresh, unless its tag matches.
 package introspect
