@@ -3,6 +3,8 @@ package introspect
 import (
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -55,4 +57,37 @@ func BenchmarkDrawAbsentInputs(b *testing.B) {
 		size = len(draw(report, epoch).svg())
 	}
 	b.ReportMetric(float64(size), "svg-bytes")
+}
+
+// BenchmarkHandlerSVG measures GET /graph.svg through the handler, for an
+// engine of 10,000 manifolds and for a failing manifold with 20,000 inputs
+// that are not installed: drawn afresh, and answered 304 by its tag.
+func BenchmarkHandlerSVG(b *testing.B) {
+	reports := map[string]dependency.Report{
+		"manifolds=10000": randomReport(10000, 1),
+		"absent=20000": withMissing(map[string]dependency.ManifoldReport{
+			"failing": failed("inputs missing", time.Second, notInstalled(20000)...),
+		}),
+	}
+	for name, report := range reports {
+		handler := Handler(&fixedEngine{report: report})
+		etag := get(b, handler, http.MethodGet, "/graph.svg").Header().Get("ETag")
+		for _, match := range []string{"", etag} {
+			kind := "drawn"
+			if match != "" {
+				kind = "not-modified"
+			}
+			b.Run(name+"/"+kind, func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/graph.svg", nil)
+				req.Header.Set("If-None-Match", match)
+				size := 0
+				for b.Loop() {
+					resp := httptest.NewRecorder()
+					handler.ServeHTTP(resp, req)
+					size = resp.Body.Len()
+				}
+				b.ReportMetric(float64(size), "body-bytes")
+			})
+		}
+	}
 }

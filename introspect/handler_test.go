@@ -384,7 +384,7 @@ func TestHandlerNotModifiedDrawsNothing(t *testing.T) {
 }
 
 // get serves one request to handler and returns the response.
-func get(t *testing.T, handler http.Handler, method, path string) *httptest.ResponseRecorder {
+func get(t testing.TB, handler http.Handler, method, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, "http://127.0.0.1"+path, nil)
 	if path == "" {

@@ -140,13 +140,19 @@ func absentInputs(report dependency.Report, names []string) []string {
 // countAbsent counts the boxes of inputs that are not installed in a
 // picture of all of report, nested engines' included.
 func countAbsent(report dependency.Report) int {
-	n := len(absentInputs(report, sortedNames(report)))
+	absent := make(map[string]bool)
+	n := 0
 	for _, m := range report.Manifolds {
+		for _, input := range m.Inputs {
+			if _, installed := report.Manifolds[input]; !installed {
+				absent[input] = true
+			}
+		}
 		if m.Engine != nil {
 			n += countAbsent(*m.Engine)
 		}
 	}
-	return n
+	return n + len(absent)
 }
 
 // nested returns the selection of the named manifold's nested engine.

@@ -2,6 +2,7 @@ package introspect
 
 import (
 	"encoding/binary"
+	"hash"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -16,16 +17,30 @@ import (
 // aside, and costs a pass over the report rather than a layout, so that a
 // request it matches is answered without drawing.
 func tagOf(report dependency.Report) string {
-	var s summer
+	s := summer{hash: fnv.New64a()}
 	s.report(report)
-	h := fnv.New64a()
-	_, _ = h.Write(s)
-	return `W/"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+	s.flush()
+	return `W/"` + strconv.FormatUint(s.hash.Sum64(), 36) + `"`
 }
 
-// summer gathers the values to sum, each in a form that cannot run into
-// the next: a string by its length and bytes, a number as eight bytes.
-type summer []byte
+// summer sums values, each in a form that cannot run into the next: a
+// string by its length and bytes, a number as eight bytes. It gathers them
+// in buf and hashes buf whenever it passes summerBuffer bytes.
+type summer struct {
+	hash hash.Hash64
+	buf  []byte
+}
+
+// summerBuffer is how many bytes a summer gathers before hashing them. Any
+// size gives the same sum; this one keeps the buffer small, where gathering
+// a whole report of thousands of manifolds cost more in growing the buffer
+// than in hashing it.
+const summerBuffer = 4096
+
+func (s *summer) flush() {
+	_, _ = s.hash.Write(s.buf) // a hash's Write never fails
+	s.buf = s.buf[:0]
+}
 
 // report adds what the picture shows: states, names, start counts, times,
 // errors, inputs and what is missing, and nested engines. Worker reports,
@@ -54,12 +69,18 @@ func (s *summer) report(r dependency.Report) {
 }
 
 func (s *summer) number(n int64) {
-	*s = binary.LittleEndian.AppendUint64(*s, uint64(n))
+	s.buf = binary.LittleEndian.AppendUint64(s.buf, uint64(n))
+	if len(s.buf) >= summerBuffer {
+		s.flush()
+	}
 }
 
 func (s *summer) text(t string) {
 	s.number(int64(len(t)))
-	*s = append(*s, t...)
+	s.buf = append(s.buf, t...)
+	if len(s.buf) >= summerBuffer {
+		s.flush()
+	}
 }
 
 func (s *summer) texts(ts []string) {
