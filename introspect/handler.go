@@ -140,7 +140,7 @@ func serveSVG(w http.ResponseWriter, r *http.Request, report dependency.Report) 
 	h := w.Header()
 	h.Set("Content-Security-Policy", svgCSP)
 	h.Set("ETag", etag)
-	if noneMatch(r.Header.Values("If-None-Match"), etag) {
+	if inIfNoneMatch(r.Header.Values("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

@@ -166,8 +166,8 @@ func (sel *selection) nested(name string) *selection {
 	return &selection{stats: sel.stats}
 }
 
-// note says what a partial picture leaves out of total manifolds and
-// absent inputs that are not installed.
+// note says what a partial picture leaves out of a report of total
+// manifolds and absent inputs that are not installed, nested ones included.
 func (sel *selection) note(total, absent int) string {
 	s := sel.stats
 	head := fmt.Sprintf("%d manifolds are more than a picture can show readably", total)

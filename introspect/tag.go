@@ -12,10 +12,10 @@ import (
 )
 
 // tagOf returns the ETag of report's picture: a weak tag, since the
-// picture's bytes change with the clock, and a 64-bit FNV-1a sum of what
-// the picture shows of the report. It changes whenever the picture does, the clock
-// aside, and costs a pass over the report rather than a layout, so that a
-// request it matches is answered without drawing.
+// picture's bytes change with the clock, holding a 64-bit FNV-1a sum of
+// what the picture shows of the report. It changes whenever the picture
+// does, the clock aside, and costs a pass over the report rather than a
+// layout, so that a request it matches is answered without drawing.
 func tagOf(report dependency.Report) string {
 	s := summer{hash: fnv.New64a()}
 	s.report(report)
@@ -107,11 +107,11 @@ func (s *summer) time(t time.Time) {
 	s.number(int64(t.Nanosecond()))
 }
 
-// noneMatch reports whether the If-None-Match fields hold etag, compared
+// inIfNoneMatch reports whether the If-None-Match fields hold etag, compared
 // weakly, or "*", as RFC 9110 asks: each field is a comma-separated list
 // of entity-tags with optional whitespace. A field that is not such a list
 // counts only for the tags before what it cannot read.
-func noneMatch(fields []string, etag string) bool {
+func inIfNoneMatch(fields []string, etag string) bool {
 	want := strings.TrimPrefix(etag, "W/")
 	for _, field := range fields {
 		rest := field
