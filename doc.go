@@ -48,6 +48,25 @@
 // ctx that is cancelled when the engine stops the manifold or shuts down,
 // also while the start still runs; the worker may keep it as its lifetime.
 //
+// # Flags
+//
+// A manifold may run only while a condition holds: its [Manifold].Flags
+// name flag manifolds, whose workers are [Flag]s, each with an answer
+// (Check) fixed for the worker's life. While a flag is not installed, not
+// running, not a Flag or answering false, the manifold is gated: its start
+// func is not called, and its report lists the flag in Gated. Only a change
+// of answer matters: when a flag's worker starts, the manifolds gated on it
+// start at once if all their flags are open, and those running are stopped
+// if it is now closed; a flag restarting after a bounce keeps its answer
+// meanwhile, so that the manifolds it admitted keep running. A flag that
+// stops otherwise counts as closed. Flags take part in the graph as inputs
+// do (install order, cycles, held-back starts), but are not resources: the
+// getter offers one only if it is among Inputs too. [NewFlag] makes the
+// worker of a flag whose answer a start func computes; a [Gate] is a flag
+// that workers open, and lock down, while the engine runs. With
+// OrderedStop, a flag stopped for good (on shutdown or Uninstall) is
+// killed only once the manifolds it admitted have stopped.
+//
 // Kill stops every worker and starts no new one; it never blocks. Wait
 // returns once every worker's Wait and every goroutine of the engine have
 // returned, with the fatal error that stopped the engine, or nil.
@@ -135,12 +154,19 @@
 // manifold failing over and over writes at most one line a second,
 // counting the failures it stands for. A start that returns the getter's
 // ErrMissing is logged, and reported as its Err, with the reason, as in
-// `input "auth" not running: dependency not available`.
+// `input "auth" not running: dependency not available`. Waiting is quiet
+// and mistakes are loud: an input or flag that is not installed is logged
+// once at INFO when the manifold is installed, an input not running only
+// at DEBUG; a mistake ([ErrMistake]: a name not among Inputs, a type an
+// Output cannot give, a flag whose worker is not a Flag, a start func that
+// returned neither a worker nor an error) at ERROR, saying what to do.
 //
 // # Errors
 //
 // Decide with errors.Is:
 //   - [ErrMissing]: a resource is not available; see above.
+//   - [ErrMistake]: beside ErrMissing or ErrInvalid, the manifold asked
+//     for what it can never get; see Logging.
 //   - [ErrExpired]: a getter was used after its Start func returned.
 //   - [ErrBounce], [ErrUninstall]: returned by a worker or Start func, ask
 //     for a restart after the bounce delay, or for removal.
@@ -166,8 +192,8 @@
 //
 // The examples show [Install], [NewEngine], [New] with a Logger, an
 // Observer and OrderedStop, [Engine.Uninstall], [SelfManifold], the
-// helpers [NewWorker], [OutputOf], [Get] and [SlogLogger], and reports as
-// DOT and JSON. Package github.com/seedworks/dependency/dependencytest
+// helpers [NewWorker], [OutputOf], [Get], [SlogLogger], [NewFlag] and
+// [Gate], and reports as DOT and JSON. Package github.com/seedworks/dependency/dependencytest
 // tests a Start func without an engine. The module's examples/minimal is a
 // first program, and examples/agent an agent with a watched config file, a
 // connection that drops, a manifold that uninstalls itself and a nested

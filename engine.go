@@ -180,9 +180,26 @@ func (e *engine) gotInstall(batch []namedManifold) error {
 		nodes[i] = e.add(nm.name, nm.manifold)
 	}
 	for _, n := range nodes {
+		e.logNotInstalled(n)
 		e.requestStart(n, afterInstall)
 	}
 	return nil
+}
+
+// logNotInstalled says once, at INFO, which inputs and flags of the newly
+// installed n are not installed: n waits for them, but a name misspelt
+// would wait for ever.
+func (e *engine) logNotInstalled(n *node) {
+	for _, input := range n.inputs {
+		if input.manifold == nil {
+			e.logf(slog.LevelInfo, n.name, "input %q is not installed", input.name)
+		}
+	}
+	for _, flag := range n.flags {
+		if flag.manifold == nil {
+			e.logf(slog.LevelInfo, n.name, "flag %q is not installed: gated until it is", flag.name)
+		}
+	}
 }
 
 // gotUninstall removes the named manifold.
@@ -215,7 +232,10 @@ func (e *engine) gotStarted(t startedTicket) {
 		n.history.started(time.Now(), t.resources)
 	}
 	e.observe(Event{Kind: EventStarted, Manifold: n.name})
-	e.afterStart(n)
+	if t.check.err != nil {
+		e.logf(slog.LevelError, n.name, "%v; taken as closed", t.check.err)
+	}
+	e.afterStart(n, t.check)
 }
 
 // gotStopped records the end of a start goroutine: its worker stopped, or

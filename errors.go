@@ -11,6 +11,16 @@ import "github.com/juju/errors"
 // error that says why and wraps it.
 var ErrMissing = errors.New("dependency not available")
 
+// ErrMistake is wrapped, beside ErrMissing, by the reason the engine
+// records (in ManifoldReport.Err and Resources) when a start asked for
+// what it can never get: a name that is not among its Inputs, or a type
+// that the input's Output cannot give. It is wrapped too by the error of a
+// start func that returned neither a worker nor an error, and by the
+// reported error of a manifold whose Flags name one whose worker is not a
+// Flag. Unlike an input that is not running yet, a mistake is logged at
+// ERROR: it needs a change of code, not patience.
+var ErrMistake = errors.New("mistake in the manifold")
+
 // ErrBounce, returned by a Start func or a worker, asks for a restart after
 // the engine's bounce delay instead of its error delay. It does not count as
 // a failure.

@@ -2,8 +2,11 @@ package dependency
 
 import (
 	"fmt"
+
 	"reflect"
 	"sync"
+
+	"github.com/juju/errors"
 )
 
 // getter is the snapshot a start func gets its resources from: each
@@ -72,7 +75,7 @@ func (g *getter) lookup(name string, out any) (returned, reason error) {
 			return r.get(out)
 		}
 	}
-	return missingBecause("%q is not an input of %q", name, g.owner)
+	return ErrMissing, mistakeError("%q asked for %q, which is not among its Inputs (add it to Inputs)", g.owner, name)
 }
 
 func (r resource) get(out any) (returned, reason error) {
@@ -82,7 +85,7 @@ func (r resource) get(out any) (returned, reason error) {
 	case out == nil:
 		return nil, nil // a presence check: Output is not asked
 	case r.output == nil:
-		return missingBecause("input %q has no Output for %T", r.name, out)
+		return ErrMissing, mistakeError("input %q has no Output, so it cannot give %s", r.name, askedFor(out))
 	}
 	err := r.output.call(r.name, r.worker, out)
 	return err, err
@@ -97,6 +100,12 @@ func missingBecause(format string, args ...any) (returned, reason error) {
 // wraps ErrMissing: "<why>: dependency not available".
 func missingError(format string, args ...any) error {
 	return failure(ErrMissing, format+": %v", append(args, ErrMissing)...)
+}
+
+// mistakeError is missingError for a resource that a start can never get
+// as it asks: it wraps ErrMistake too.
+func mistakeError(format string, args ...any) error {
+	return fmt.Errorf("%w%w", missingError(format, args...), errors.Hide(ErrMistake))
 }
 
 // call calls the Output func; a panic in it becomes the error.
@@ -114,7 +123,11 @@ func (output OutputFunc) call(input string, worker Worker, out any) (err error) 
 func (g *getter) record(name string, out any, returned, reason error) {
 	request := ResourceRequest{Name: name, Err: reason}
 	if out != nil {
-		request.Type = reflect.TypeOf(out).String()
+		t := reflect.TypeOf(out)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem() // the type asked for: Get[*Config] passes a **Config
+		}
+		request.Type = t.String()
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

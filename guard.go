@@ -129,6 +129,7 @@ type stopKind uint8
 const (
 	completed stopKind = iota // nil: not restarted until an input changes
 	missing                   // ErrMissing: likewise
+	mistake                   // ErrMissing for a mistake (ErrMistake): likewise, but logged at ERROR
 	bounce                    // ErrBounce: restarted after the bounce delay
 	uninstall                 // ErrUninstall: the manifold is removed
 	failed                    // anything else: restarted after the error delay
@@ -153,6 +154,8 @@ func judge(err error) (kind stopKind, judged error) {
 	switch {
 	case errors.Is(err, ErrUninstall):
 		return uninstall, err
+	case errors.Is(err, ErrMissing) && errors.Is(err, ErrMistake):
+		return mistake, err
 	case errors.Is(err, ErrMissing):
 		return missing, err
 	case errors.Is(err, ErrBounce):

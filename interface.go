@@ -10,6 +10,15 @@ type Worker interface {
 	Wait() error
 }
 
+// Flag is a worker that answers whether the manifolds gated on it (those
+// that name its manifold in Manifold.Flags) may run. Its answer is fixed
+// for the worker's life: to change it, the worker stops (with ErrBounce,
+// say) and the next worker answers anew. Check must return at once.
+type Flag interface {
+	Worker
+	Check() bool
+}
+
 // Engine is a Worker that runs one worker per installed manifold, restarting
 // workers when they fail and when their inputs' workers start or stop.
 // All methods are safe to call from any goroutine.

@@ -19,22 +19,26 @@ const (
 	afterInputChange                   // an input's worker started or stopped
 	afterBounce                        // the engine stopped the worker, or it returned ErrBounce
 	afterFailure                       // the start or the worker failed
+	afterFlagOpen                      // a flag it was gated on opened
 )
 
 // requestStart asks for n's start, for cause. A pending start keeps the
 // later of its own due time and the new one; a start in flight or a worker
-// is left alone: it restarts when it stops, by the rules.
+// is left alone: it restarts when it stops, by the rules. While a flag of
+// n is closed, n is gated instead: no start is wanted until it opens.
 func (e *engine) requestStart(n *node, cause startCause) {
-	if e.dying || n.manifold == nil {
+	if e.dying || n.manifold == nil || n.launched() {
+		return
+	}
+	if e.gate(n) {
 		return
 	}
 	delay, pending := e.delay(n, cause)
 	due := time.Now().Add(delay)
-	switch {
-	case n.launched():
-		return
-	case n.state != idle && !due.After(n.due):
-		return
+	if n.pending() || n.state == heldBack {
+		if !due.After(n.due) {
+			return
+		}
 	}
 	n.due = due
 	e.observe(Event{Kind: EventScheduled, Manifold: n.name, Delay: delay})
@@ -61,14 +65,35 @@ func (e *engine) delay(n *node, cause startCause) (time.Duration, nodeState) {
 }
 
 // heldBy returns what n's due start must wait for, or nil if it may launch:
-// an input about to start, which would bounce n's new worker at once.
+// an input about to start, which would bounce n's new worker at once, or a
+// flag about to start, whose answer is not known yet.
 func (e *engine) heldBy(n *node) *node {
 	for _, input := range n.inputs {
 		if input.aboutToStart() {
 			return input
 		}
 	}
+	for _, flag := range n.flags {
+		if flag.aboutToStart() {
+			return flag
+		}
+	}
 	return nil
+}
+
+// gate makes n gated, and reports so, if one of its flags is closed: no
+// start is wanted until flagChanged finds them all open.
+func (e *engine) gate(n *node) bool {
+	for _, flag := range n.flags {
+		if !flag.openFlag() {
+			if n.state != gated {
+				e.enter(n, gated)
+				e.logf(slog.LevelDebug, n.name, "gated: flag %q is not open", flag.name)
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // launchDue launches the starts whose delay has passed. All of them are due
@@ -83,26 +108,27 @@ func (e *engine) launchDue(due []*node) {
 	}
 }
 
-// launchHeld launches the dependents of n that it held back, now that it
-// has started or stopped.
+// launchHeld launches the dependents of n, and the nodes gated on it, that
+// it held back, now that it has started or stopped.
 func (e *engine) launchHeld(n *node) {
-	for _, d := range n.dependents {
-		if d.state == heldBack {
-			e.tryLaunch(d)
+	for _, held := range [][]*node{n.dependents, n.flagged} {
+		for _, d := range held {
+			if d.state == heldBack {
+				e.tryLaunch(d)
+			}
 		}
 	}
 }
 
 // tryLaunch starts a goroutine for n's held-back start, unless heldBy says
-// it must wait: then n stays held back, and launchHeld launches it.
+// it must wait (then n stays held back, and launchHeld launches it) or a
+// flag is closed (then n is gated).
 func (e *engine) tryLaunch(n *node) {
-	if e.dying || e.heldBy(n) != nil {
+	if e.dying || e.heldBy(n) != nil || e.gate(n) {
 		return
 	}
 	e.enter(n, starting)
-	if e.config.OrderedStop {
-		n.take()
-	}
+	n.take(e.config.OrderedStop)
 	l := &launch{node: n, gen: n.gen, manifold: n.manifold, get: newGetter(n)}
 	if n.manifold.StartContext != nil {
 		l.ctx, n.cancel = context.WithCancel(context.Background())
@@ -113,8 +139,9 @@ func (e *engine) tryLaunch(n *node) {
 }
 
 // afterStart makes n's new worker current and restarts its dependents on
-// it; a worker whose stop was asked for while it started is killed at once.
-func (e *engine) afterStart(n *node) {
+// it, and, as a flag, acts on its answer; a worker whose stop was asked for
+// while it started is killed at once.
+func (e *engine) afterStart(n *node, check checked) {
 	if n.state == stopping {
 		e.kill(n.worker)
 		return
@@ -122,25 +149,74 @@ func (e *engine) afterStart(n *node) {
 	e.enter(n, running)
 	e.logf(slog.LevelDebug, n.name, "worker started")
 	e.inputChanged(n)
+	n.isFlag = check.isFlag
+	if !check.isFlag {
+		e.notAFlag(n)
+	}
+	e.flagChanged(n, check.open)
+	e.tellAdmittedGone(n)
 	e.launchHeld(n) // those whose restart left their start due now
+}
+
+// flagChanged records n's answer as a flag. Only a change matters: when it
+// opens, the nodes gated on it start if every flag of theirs is open; when
+// it closes, those that run or start are stopped, and then stay gated.
+func (e *engine) flagChanged(n *node, open bool) {
+	if n.open == open {
+		return
+	}
+	n.open = open
+	for _, d := range n.flagged {
+		switch {
+		case open && d.state == gated:
+			e.requestStart(d, afterFlagOpen)
+		case !open && d.launched():
+			e.logf(slog.LevelDebug, d.name, "stopping: flag %q closed", n.name)
+			e.requestStop(d)
+		}
+	}
+}
+
+// notAFlag logs, for each manifold that names n among its Flags, that n's
+// worker is not a Flag: a mistake that keeps it gated for good.
+func (e *engine) notAFlag(n *node) {
+	for _, d := range n.flagged {
+		d.history.err = failure(ErrMistake, "flag %q: its worker, a %T, is not a Flag (it has no Check method)", n.name, n.worker)
+		e.logf(slog.LevelError, d.name, "gated for good: %v", d.history.err)
+	}
+}
+
+// tellAdmittedGone tells flag n's worker, if it asked, when nothing it
+// admitted runs while it is closed: so a Gate's Lockdown learns that every
+// manifold gated on it has stopped.
+func (e *engine) tellAdmittedGone(n *node) {
+	if w, ok := n.worker.(admittedWatcher); ok && n.state == running && !n.open && len(n.admitted) == 0 {
+		w.admittedGone()
+	}
 }
 
 // requestStop stops n's worker, or cancels its pending start. With
 // OrderedStop, a worker that dependents took drains first: they are asked
-// to stop, and the last of them to stop frees it (afterStop).
+// to stop, and the last of them to stop frees it (afterStop); a flag that
+// stops for good (on shutdown or Uninstall) drains for the nodes it
+// admitted too.
 func (e *engine) requestStop(n *node) {
+	forGood := e.config.OrderedStop && (e.dying || n.manifold == nil)
 	switch n.state {
-	case pendingBounce, pendingError, heldBack:
+	case pendingBounce, pendingError, heldBack, gated:
 		e.enter(n, idle)
 	case running:
-		if len(n.takenBy) > 0 {
+		n.drainAll = forGood
+		if holders := n.holders(); len(holders) > 0 {
 			e.enter(n, draining)
-			for _, d := range slices.Clone(n.takenBy) { // they leave it as they stop
+			for _, d := range slices.Clone(holders) { // they leave it as they stop
 				e.requestStop(d)
 			}
 			return
 		}
 		e.stopNow(n)
+	case draining:
+		n.drainAll = n.drainAll || forGood // those it admitted are stopped with the rest
 	case starting:
 		e.stopNow(n)
 	}
@@ -185,13 +261,15 @@ func (e *engine) reschedule(d *node) {
 }
 
 // remove uninstalls n: it stops n's worker, unlinks n from its inputs and
-// restarts its dependents, which then find it missing.
+// restarts its dependents, which then find it missing; as a flag, it is
+// closed.
 func (e *engine) remove(n *node) {
 	e.unlink(n)
 	e.requestStop(n)
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
 	e.logf(slog.LevelInfo, n.name, "uninstalled")
 	e.inputChanged(n)
+	e.flagChanged(n, false)
 	e.launchHeld(n)
 	e.forgetIfUnused(n)
 }
@@ -209,9 +287,12 @@ type ended struct {
 // inputs whose last holder it was are killed, a fatal error stops the
 // engine, the restart rule applies, and the dependents of a worker that
 // ran are restarted.
-func (e *engine) afterStop(n *node, end ended, freed []*node) {
-	for _, input := range freed {
-		e.stopNow(input) // with OrderedStop: drained for its dependents
+func (e *engine) afterStop(n *node, end ended, released []*node) {
+	for _, t := range released {
+		if t.state == draining && len(t.holders()) == 0 {
+			e.stopNow(t) // with OrderedStop: drained for those that held it
+		}
+		e.tellAdmittedGone(t)
 	}
 	if e.isFatal(n.name, end.err) {
 		e.logf(slog.LevelError, n.name, "%s returned fatal error: %v", stage(end.ran), end.err)
@@ -234,6 +315,9 @@ func (e *engine) afterStop(n *node, end ended, freed []*node) {
 	}
 	if end.ran {
 		e.inputChanged(n)
+	}
+	if !n.aboutToStart() {
+		e.flagChanged(n, false) // a flag restarting after a bounce keeps its answer until it answers anew
 	}
 	e.launchHeld(n)
 }
@@ -281,6 +365,8 @@ func (e *engine) restart(n *node, rule restartRule, end ended) {
 		e.requestStart(n, afterBounce)
 	case end.kind == completed:
 		e.logf(slog.LevelDebug, n.name, "worker completed")
+	case end.kind == mistake:
+		e.logFailure(n, end, now) // it will not start until the code changes
 	default:
 		e.logf(slog.LevelDebug, n.name, "missing a dependency: %v", end.err)
 	}
@@ -289,15 +375,8 @@ func (e *engine) restart(n *node, rule restartRule, end ended) {
 // failed logs n's failure, within the rate limit, and stops the engine if
 // n restarts too often; else it asks for n's restart after the error delay.
 func (e *engine) failed(n *node, end ended, now time.Time) {
-	h := &n.history
-	switch unlogged, ok := h.logFailure(now); {
-	case !ok:
-	case unlogged == 0:
-		e.logf(slog.LevelError, n.name, "%s failed: %v", stage(end.ran), end.err)
-	default:
-		e.logf(slog.LevelError, n.name, "failed %s more times: %v", thousands(unlogged+1), end.err) // those not logged, and this one
-	}
-	if h.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
+	e.logFailure(n, end, now)
+	if n.history.restartedTooOften(now, e.config.MaxRestarts, e.config.RestartPeriod) {
 		e.logf(slog.LevelError, n.name, "failed more than %d times within %v, stopping the engine; last error: %v",
 			e.config.MaxRestarts, e.config.RestartPeriod, end.err)
 		e.stop(failure(ErrTooManyRestarts, "%q manifold failed more than %d times within %v; last error: %v",
@@ -305,6 +384,18 @@ func (e *engine) failed(n *node, end ended, now time.Time) {
 		return
 	}
 	e.requestStart(n, afterFailure)
+}
+
+// logFailure logs n's failure, or mistake, at ERROR, at most once a second
+// with a count of those it did not log.
+func (e *engine) logFailure(n *node, end ended, now time.Time) {
+	switch unlogged, ok := n.history.logFailure(now); {
+	case !ok:
+	case unlogged == 0:
+		e.logf(slog.LevelError, n.name, "%s failed: %v", stage(end.ran), end.err)
+	default:
+		e.logf(slog.LevelError, n.name, "failed %s more times: %v", thousands(unlogged+1), end.err) // those not logged, and this one
+	}
 }
 
 // stage names what failed: the worker, if it ran, or else its start.

@@ -53,6 +53,7 @@ type startedTicket struct {
 	gen       uint64 // the install the start began under
 	worker    Worker
 	resources []ResourceRequest // what the start asked its getter
+	check     checked           // the worker's answer, if it is a Flag
 }
 
 // stoppedTicket tells the loop that a start failed, or its worker stopped,

@@ -14,6 +14,14 @@ type Manifold struct {
 	// not be installed yet.
 	Inputs []string
 
+	// Flags names the manifolds whose workers must be Flags that Check
+	// true for this one to start: while one is not, it is gated, and its
+	// start func is not called. Only a change of a flag's answer starts or
+	// stops it. A flag is not a resource: the getter offers it only if it
+	// is also among Inputs. Flags need not be installed yet; one that is
+	// not keeps the manifold gated.
+	Flags []string
+
 	// Start makes the manifold's worker. Exactly one of Start and
 	// StartContext must be set.
 	Start StartFunc
@@ -77,17 +85,26 @@ func validate(name string, m Manifold) error {
 	case m.Start != nil && m.StartContext != nil:
 		return failure(ErrInvalid, "cannot install %q: both Start and StartContext set", name)
 	}
-	seen := make(map[string]bool, len(m.Inputs))
-	for _, input := range m.Inputs {
+	if err := validateNames(name, "input", m.Inputs); err != nil {
+		return err
+	}
+	return validateNames(name, "flag", m.Flags)
+}
+
+// validateNames checks the names a manifold lists as its inputs or its
+// flags (what).
+func validateNames(name, what string, names []string) error {
+	seen := make(map[string]bool, len(names))
+	for _, other := range names {
 		switch {
-		case input == "":
-			return failure(ErrInvalid, "cannot install %q: empty input name", name)
-		case input == name:
-			return failure(ErrInvalid, "cannot install %q: input %q is the manifold itself", name, input)
-		case seen[input]:
-			return failure(ErrInvalid, "cannot install %q: input %q repeated", name, input)
+		case other == "":
+			return failure(ErrInvalid, "cannot install %q: empty %s name", name, what)
+		case other == name:
+			return failure(ErrInvalid, "cannot install %q: %s %q is the manifold itself", name, what, other)
+		case seen[other]:
+			return failure(ErrInvalid, "cannot install %q: %s %q repeated", name, what, other)
 		}
-		seen[input] = true
+		seen[other] = true
 	}
 	return nil
 }

@@ -19,33 +19,38 @@ const (
 	running                        // the worker is current
 	draining                       // with OrderedStop: to stop once the dependents that took its worker have
 	stopping                       // the engine asked the start or the worker to stop
+	gated                          // no worker, and no start until its flags are open
 )
 
-var nodeStateNames = [...]string{"idle", "pending after a bounce", "pending after an error", "held back", "starting", "running", "draining", "stopping"}
+var nodeStateNames = [...]string{"idle", "pending after a bounce", "pending after an error", "held back", "starting", "running", "draining", "stopping", "gated"}
 
 func (s nodeState) String() string { return nodeStateNames[s] }
 
 // transitions lists the states a node may enter from each state. Any other
 // move is a fault of the engine's, which stops it.
 var transitions = [...][]nodeState{
-	idle:          {pendingBounce, pendingError, heldBack},
-	pendingBounce: {idle, pendingBounce, pendingError, heldBack},
-	pendingError:  {idle, pendingBounce, pendingError, heldBack},
-	heldBack:      {idle, pendingBounce, pendingError, heldBack, starting},
+	idle:          {pendingBounce, pendingError, heldBack, gated},
+	pendingBounce: {idle, pendingBounce, pendingError, heldBack, gated},
+	pendingError:  {idle, pendingBounce, pendingError, heldBack, gated},
+	heldBack:      {idle, pendingBounce, pendingError, heldBack, starting, gated},
 	starting:      {idle, running, stopping},
 	running:       {idle, draining, stopping},
 	draining:      {idle, stopping},
 	stopping:      {idle},
+	gated:         {idle, pendingBounce, pendingError, heldBack},
 }
 
 // node is one name of the graph: an installed manifold, or a name that
-// installed manifolds list as an input. Every field is owned by the loop.
+// installed manifolds list as an input or a flag. Every field is owned by
+// the loop.
 type node struct {
 	name       string
-	manifold   *Manifold // nil while not installed: only an input of others, or draining or stopping after Uninstall
+	manifold   *Manifold // nil while not installed: only an input or flag of others, or draining or stopping after Uninstall
 	gen        uint64    // counts the installs of name; a launch carries the one it began under
 	inputs     []*node   // one per manifold.Inputs, in order
 	dependents []*node   // installed nodes that list this one as an input
+	flags      []*node   // one per manifold.Flags, in order
+	flagged    []*node   // installed nodes that list this one as a flag
 
 	state    nodeState
 	due      time.Time          // when a pending or held-back start may launch
@@ -53,11 +58,23 @@ type node struct {
 	worker   Worker             // the worker, from its start until it stops
 	cancel   context.CancelFunc // cancels the StartContext ctx, if any
 
-	// With OrderedStop: the inputs whose workers the current start was
-	// given, and the dependents whose current start was given this
-	// node's current worker.
-	took    []*node
-	takenBy []*node
+	// As a flag: whether its worker Checks true, or did before a restart
+	// after a bounce that is still under way; and whether its last worker
+	// is a Flag at all.
+	open   bool
+	isFlag bool
+
+	// The nodes the current start took: with OrderedStop its inputs that
+	// were running, and its flags, which admitted it. takenBy lists the
+	// dependents whose current start took this node's current worker;
+	// admitted, the nodes gated on this flag whose current start it
+	// admitted, whichever of its workers did. drainAll says that a
+	// draining flag stops for good, and so drains for those it admitted
+	// too.
+	took     []*node
+	takenBy  []*node
+	admitted []*node
+	drainAll bool
 
 	history history // of the installed manifold's starts
 }
@@ -154,7 +171,7 @@ func (e *engine) enter(n *node, to nodeState) {
 		if n.cancel != nil {
 			n.cancel()
 		}
-		n.worker, n.cancel = nil, nil
+		n.worker, n.cancel, n.drainAll = nil, nil, false
 	}
 }
 
@@ -173,6 +190,25 @@ func (n *node) aboutToStart() bool {
 	return false
 }
 
+// openFlag reports whether n, as a flag, lets the nodes gated on it run:
+// it is installed and its worker Checks true, or did before the restart
+// after a bounce that it is in.
+func (n *node) openFlag() bool {
+	return n.manifold != nil && n.open
+}
+
+// closedFlags returns the names, sorted, of n's flags that are not open.
+func (n *node) closedFlags() []string {
+	var names []string
+	for _, f := range n.flags {
+		if !f.openFlag() {
+			names = append(names, f.name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // launched reports whether a start goroutine runs for n, which will send
 // its stoppedTicket.
 func (n *node) launched() bool {
@@ -183,14 +219,24 @@ func (n *node) launched() bool {
 	return false
 }
 
-// waitingFor returns the names, sorted, of the dependents n drains for.
+// holders returns the nodes whose workers a draining n waits for: the
+// dependents that took its worker and, when it stops for good, the nodes
+// it admitted as a flag.
+func (n *node) holders() []*node {
+	if !n.drainAll {
+		return n.takenBy
+	}
+	return slices.Concat(n.takenBy, n.admitted)
+}
+
+// waitingFor returns the names, sorted, of the nodes n drains for.
 func (n *node) waitingFor() []string {
 	if n.state != draining {
 		return nil
 	}
-	names := make([]string, len(n.takenBy))
-	for i, d := range n.takenBy {
-		names[i] = d.name
+	var names []string
+	for _, d := range n.holders() {
+		names = append(names, d.name)
 	}
 	slices.Sort(names)
 	return names
@@ -204,7 +250,7 @@ func (n *node) pending() bool {
 // publicState is n's state as a report shows it.
 func (n *node) publicState() State {
 	switch n.state {
-	case idle:
+	case idle, gated:
 		return StateStopped
 	case running:
 		return StateStarted
@@ -230,7 +276,7 @@ func (e *engine) nodeFor(name string) *node {
 // count in the new manifold's history.
 func (e *engine) add(name string, m Manifold) *node {
 	n := e.nodeFor(name)
-	m.Inputs = slices.Clone(m.Inputs) // what the caller does with its slice changes nothing here
+	m.Inputs, m.Flags = slices.Clone(m.Inputs), slices.Clone(m.Flags) // what the caller does with its slices changes nothing here
 	n.manifold = &m
 	n.gen++
 	n.history = history{}
@@ -239,6 +285,12 @@ func (e *engine) add(name string, m Manifold) *node {
 		input := e.nodeFor(inputName)
 		input.dependents = append(input.dependents, n)
 		n.inputs[i] = input
+	}
+	n.flags = make([]*node, len(m.Flags))
+	for i, flagName := range m.Flags {
+		flag := e.nodeFor(flagName)
+		flag.flagged = append(flag.flagged, n)
+		n.flags[i] = flag
 	}
 	e.observe(Event{Kind: EventInstalled, Manifold: name})
 	return n
@@ -252,20 +304,32 @@ func (e *engine) unlink(n *node) {
 		input.dependents = slices.DeleteFunc(input.dependents, func(d *node) bool { return d == n })
 		e.forgetIfUnused(input)
 	}
-	n.inputs = nil
+	for _, flag := range n.flags {
+		flag.flagged = slices.DeleteFunc(flag.flagged, func(d *node) bool { return d == n })
+		e.forgetIfUnused(flag)
+	}
+	n.inputs, n.flags = nil, nil
 }
 
 // forgetIfUnused drops n once nothing refers to it: not installed, no
 // dependents, no worker.
 func (e *engine) forgetIfUnused(n *node) {
-	if n.manifold == nil && len(n.dependents) == 0 && n.state == idle {
+	if n.manifold == nil && len(n.dependents) == 0 && len(n.flagged) == 0 && n.state == idle {
 		delete(e.nodes, n.name)
 	}
 }
 
-// take records, for OrderedStop, which input workers n's start is given:
-// those of the inputs running now, as n's start launches.
-func (n *node) take() {
+// take records, as n's start launches, that its flags admitted it and,
+// with ordered, which input workers it is given: those of the inputs
+// running now.
+func (n *node) take(ordered bool) {
+	for _, flag := range n.flags {
+		n.took = append(n.took, flag)
+		flag.admitted = append(flag.admitted, n)
+	}
+	if !ordered {
+		return
+	}
 	for _, input := range n.inputs {
 		if input.manifold != nil && input.worker != nil {
 			n.took = append(n.took, input)
@@ -275,15 +339,13 @@ func (n *node) take() {
 }
 
 // release lets go of what n's stopped worker took and was taken of it, and
-// returns the inputs it freed: those draining that no dependent holds any
-// more.
-func (n *node) release() (freed []*node) {
-	for _, input := range n.took {
-		input.takenBy = slices.DeleteFunc(input.takenBy, func(d *node) bool { return d == n })
-		if input.state == draining && len(input.takenBy) == 0 {
-			freed = append(freed, input)
-		}
+// returns the nodes it let go of, which the caller may now stop or tell.
+func (n *node) release() (released []*node) {
+	isN := func(d *node) bool { return d == n }
+	for _, t := range n.took {
+		t.takenBy = slices.DeleteFunc(t.takenBy, isN)
+		t.admitted = slices.DeleteFunc(t.admitted, isN)
 	}
-	n.took, n.takenBy = nil, nil
-	return freed
+	released, n.took, n.takenBy = n.took, nil, nil
+	return released
 }

@@ -11,7 +11,7 @@ import (
 // of this map or of earlier ones.
 
 // planInstall returns the batch in dependency order: each member after the
-// members it takes inputs from. The walk follows dependents from each
+// members it takes inputs or flags from. The walk follows dependents from each
 // member, so it visits only the batch and the installed manifolds that
 // depend on it: installing in dependency order costs nothing beyond the
 // batch itself. A batch that names an installed manifold or closes a cycle
@@ -64,7 +64,7 @@ type plan struct {
 	e       *engine
 	members map[string]int // batch index by name
 	// memberDependents lists, for any name, the members that list it as an
-	// input, in batch order.
+	// input or a flag, in batch order.
 	memberDependents map[string][]string
 	marks            map[string]walkMark
 	sorted           bool // take installed dependents in name order
@@ -88,8 +88,10 @@ func (e *engine) newPlan(batch []namedManifold) *plan {
 	}
 	for i, nm := range batch {
 		p.members[nm.name] = i
-		for _, input := range nm.manifold.Inputs {
-			p.memberDependents[input] = append(p.memberDependents[input], nm.name)
+		for _, names := range [2][]string{nm.manifold.Inputs, nm.manifold.Flags} {
+			for _, needed := range names {
+				p.memberDependents[needed] = append(p.memberDependents[needed], nm.name)
+			}
 		}
 	}
 	return p
@@ -100,16 +102,16 @@ func (p *plan) installed(name string) bool {
 	return n != nil && n.manifold != nil
 }
 
-// dependents returns the names that depend on name: the installed ones
-// (in name order if p.sorted), then the members.
+// dependents returns the names that depend on name, through an input or a
+// flag: the installed ones (in name order if p.sorted), then the members.
 func (p *plan) dependents(name string) []string {
 	members := p.memberDependents[name]
 	n := p.e.nodes[name]
-	if n == nil || len(n.dependents) == 0 {
+	if n == nil || len(n.dependents)+len(n.flagged) == 0 {
 		return members // the usual case, installing in dependency order
 	}
-	names := make([]string, 0, len(n.dependents)+len(members))
-	for _, d := range n.dependents {
+	names := make([]string, 0, len(n.dependents)+len(n.flagged)+len(members))
+	for _, d := range slices.Concat(n.dependents, n.flagged) {
 		names = append(names, d.name)
 	}
 	if p.sorted {

@@ -37,6 +37,9 @@ type Report struct {
 type ManifoldReport struct {
 	State      State
 	Inputs     []string
+	Flags      []string          // the flags it names (Manifold.Flags)
+	Gated      []string          // its flags, sorted, that keep it from running now: not installed, not running, not a Flag, or answering false
+	Flag       *bool             // as a flag: its worker's answer, kept while it restarts after a bounce; nil until a worker of it is a Flag
 	Missing    []string          // declared inputs that have no running worker now
 	StartCount int               // successful starts so far
 	Started    time.Time         // last successful start; zero if none
@@ -114,7 +117,11 @@ func (r Report) clone() Report {
 	manifolds := make(map[string]ManifoldReport, len(r.Manifolds))
 	for name, m := range r.Manifolds {
 		m.Inputs, m.Missing, m.Resources = slices.Clone(m.Inputs), slices.Clone(m.Missing), slices.Clone(m.Resources)
-		m.WaitingFor = slices.Clone(m.WaitingFor)
+		m.Flags, m.Gated, m.WaitingFor = slices.Clone(m.Flags), slices.Clone(m.Gated), slices.Clone(m.WaitingFor)
+		if m.Flag != nil {
+			open := *m.Flag
+			m.Flag = &open
+		}
 		manifolds[name] = m
 	}
 	r.Manifolds = manifolds
@@ -126,6 +133,8 @@ func (n *node) report() ManifoldReport {
 	r := ManifoldReport{
 		State:      n.publicState(),
 		Inputs:     slices.Clone(n.manifold.Inputs),
+		Flags:      slices.Clone(n.manifold.Flags),
+		Gated:      n.closedFlags(),
 		StartCount: n.history.startCount,
 		Started:    n.history.startedAt,
 		Err:        n.history.err,
@@ -134,6 +143,10 @@ func (n *node) report() ManifoldReport {
 	}
 	if n.pending() || n.state == heldBack {
 		r.Due = n.due
+	}
+	if n.isFlag {
+		open := n.open
+		r.Flag = &open
 	}
 	for _, input := range n.inputs {
 		if input.manifold == nil || (input.state != running && input.state != draining) {

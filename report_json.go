@@ -2,6 +2,7 @@ package dependency
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -75,10 +76,14 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 type manifoldReportJSON struct {
 	State      State           `json:"state"`
 	Inputs     []string        `json:"inputs,omitempty"`
+	Flags      []string        `json:"flags,omitempty"`
+	Gated      []string        `json:"gated,omitempty"`
+	Flag       *bool           `json:"flag,omitempty"`
 	Missing    []string        `json:"missing,omitempty"`
 	StartCount int             `json:"start_count"`
 	Started    time.Time       `json:"started,omitzero"`
 	Err        string          `json:"error,omitempty"`
+	Mistake    bool            `json:"mistake,omitempty"` // Err wraps ErrMistake
 	Due        time.Time       `json:"due,omitzero"`
 	Resources  []resourceJSON  `json:"resources,omitempty"`
 	WaitingFor []string        `json:"waiting_for,omitempty"`
@@ -90,10 +95,14 @@ func (m ManifoldReport) toJSON() manifoldReportJSON {
 	return manifoldReportJSON{
 		State:      m.State,
 		Inputs:     m.Inputs,
+		Flags:      m.Flags,
+		Gated:      m.Gated,
+		Flag:       m.Flag,
 		Missing:    m.Missing,
 		StartCount: m.StartCount,
 		Started:    m.Started,
 		Err:        errorText(m.Err),
+		Mistake:    isMistake(m.Err),
 		Due:        m.Due,
 		Resources:  resourcesJSON(m.Resources),
 		WaitingFor: m.WaitingFor,
@@ -148,10 +157,13 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 	*m = ManifoldReport{
 		State:      j.State,
 		Inputs:     j.Inputs,
+		Flags:      j.Flags,
+		Gated:      j.Gated,
+		Flag:       j.Flag,
 		Missing:    j.Missing,
 		StartCount: j.StartCount,
 		Started:    j.Started,
-		Err:        textError(j.Err),
+		Err:        mistakeIf(j.Mistake, textError(j.Err)),
 		Due:        j.Due,
 		Resources:  resourcesFromJSON(j.Resources),
 		WaitingFor: j.WaitingFor,
@@ -182,6 +194,21 @@ func resourcesFromJSON(j []resourceJSON) []ResourceRequest {
 		requests = append(requests, ResourceRequest{r.Name, r.Type, textError(r.Err)})
 	}
 	return requests
+}
+
+// isMistake reports whether err wraps ErrMistake; a panic in one of its
+// methods makes it no mistake of ours.
+func isMistake(err error) (mistaken bool) {
+	defer func() { _ = recover() }()
+	return errors.Is(err, ErrMistake)
+}
+
+// mistakeIf returns err, wrapping ErrMistake too if mistaken.
+func mistakeIf(mistaken bool, err error) error {
+	if !mistaken || err == nil {
+		return err
+	}
+	return fmt.Errorf("%w%w", err, errors.Hide(ErrMistake))
 }
 
 // errorText returns err's message, or "" for nil; a panic in its Error

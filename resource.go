@@ -18,11 +18,11 @@ func OutputOf[W Worker, T any](f func(W) T) OutputFunc {
 		}
 		w, ok := in.(W)
 		if !ok {
-			return missingError("input worker is %T, not %s", in, typeName[W]())
+			return mistakeError("input worker is %T, not %s", in, typeName[W]())
 		}
 		target, ok := out.(*T)
 		if !ok || target == nil {
-			return missingError("input gives %s; asked for %s", typeName[T](), askedFor(out))
+			return mistakeError("input gives %s; asked for %s", typeName[T](), askedFor(out))
 		}
 		*target = f(w)
 		return nil

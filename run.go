@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/juju/errors"
 )
 
 // The goroutines that call into workers and start funcs, off the loop.
@@ -39,11 +41,34 @@ func (e *engine) run(l *launch) {
 	if worker == nil { // the start failed, or Filter dropped its error
 		stopped.err, stopped.resources = err, requests
 	} else {
-		e.reports <- startedTicket{l.node, l.gen, worker, requests}
+		e.reports <- startedTicket{l.node, l.gen, worker, requests, checkFlag(worker)}
 		inside = "worker Wait"
 		stopped.err = filter(l.manifold.Filter, wait(worker))
 	}
 	inside = ""
+}
+
+// checked is what a start goroutine found of a new worker as a flag: whether
+// it is a Flag, and if so its answer. A Check that panics answers false,
+// with err saying so.
+type checked struct {
+	isFlag, open bool
+	err          error
+}
+
+// checkFlag asks worker, if it is a Flag, for its answer: once, since it is
+// fixed for the worker's life.
+func checkFlag(worker Worker) (c checked) {
+	flag, ok := worker.(Flag)
+	if !ok {
+		return c
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			c = checked{isFlag: true, err: newPanicError("flag Check", v)}
+		}
+	}()
+	return checked{isFlag: true, open: flag.Check()}
 }
 
 // goexitError is the error of a goroutine that user code ended with
@@ -77,7 +102,7 @@ func start(m *Manifold, ctx context.Context, get *getter, self Worker) (worker W
 			killQuietly(worker) // nobody else will know of it
 		}
 	case worker == nil:
-		err = failure(ErrInvalid, "start func returned neither a worker nor an error")
+		err = fmt.Errorf("%w%w", failure(ErrInvalid, "start func returned neither a worker nor an error (return ErrMissing for \"not now\", or gate the manifold with a flag)"), errors.Hide(ErrMistake))
 	case worker == self:
 		err = failure(ErrInvalid, "start func returned the engine itself as its worker")
 	}

@@ -172,9 +172,9 @@ func TestErrMissingNamesInputAndReason(t *testing.T) {
 		// The reasons are in the report, one per request, in order.
 		resources := engine.Report().Manifolds["m"].Resources
 		want := []struct{ name, typ, err string }{
-			{"undeclared", "", `"undeclared" is not an input of "m": dependency not available`},
+			{"undeclared", "", `"m" asked for "undeclared", which is not among its Inputs (add it to Inputs): dependency not available`},
 			{"absent", "", `input "absent" not running: dependency not available`},
-			{"plain", "*int", `input "plain" has no Output for *int: dependency not available`},
+			{"plain", "int", `input "plain" has no Output, so it cannot give int: dependency not available`},
 			{"plain", "", ""},
 		}
 		if len(resources) != len(want) {

@@ -663,6 +663,19 @@ func (r *logRecorder) add(level, format string, args []any) {
 }
 
 // errorLines returns the text of every ERROR line, in order.
+// at returns the lines logged at level, in order.
+func (r *logRecorder) at(level string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lines []string
+	for _, line := range r.lines {
+		if line.level == level {
+			lines = append(lines, line.text)
+		}
+	}
+	return lines
+}
+
 func (r *logRecorder) errorLines() []string {
 	return r.errorsNaming("")
 }

@@ -17,8 +17,14 @@ import (
 // run is recovered and Wait returns it as a *PanicError (which wraps
 // ErrPanic); a run that calls runtime.Goexit gets an error wrapping ErrPanic
 // too. Kill and Wait may be called from any goroutine, any number of
-// times, before or after run returns.
+// times, before or after run returns. A nil run makes a worker that has
+// already stopped with an error wrapping ErrMistake that says so.
 func NewWorker(run func(ctx context.Context) error) Worker {
+	if run == nil {
+		run = func(context.Context) error {
+			return failure(ErrMistake, "NewWorker was given a nil run func")
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &runWorker{cancel: cancel, done: make(chan struct{})}
 	go w.run(ctx, run)

@@ -3,6 +3,7 @@
 package dependencytest
 
 import (
+	"fmt"
 	"reflect"
 
 	"github.com/juju/errors"
@@ -19,8 +20,10 @@ import (
 //   - with a nil out, a present resource gives nil;
 //   - otherwise the value is assigned to *out, which must be a non-nil
 //     pointer to a type the value is assignable to (a nil value assigns
-//     the zero value); anything else is an error saying which types did not
-//     match.
+//     the zero value); anything else is refused as an engine's getter
+//     refuses a type its input's Output cannot give: with an error that
+//     wraps dependency.ErrMissing and dependency.ErrMistake and names both
+//     types.
 //
 // The getter never expires, and resources is read on every call, so a test
 // may change the map between calls but not during them.
@@ -38,7 +41,7 @@ func StubGetResource(resources map[string]any) dependency.GetResourceFunc {
 		}
 		target := reflect.ValueOf(out)
 		if target.Kind() != reflect.Pointer || target.IsNil() {
-			return errors.Errorf("cannot get stub resource %q: out is %T, want a non-nil pointer", name, out)
+			return mismatch(name, "out is %T, want a non-nil pointer", out)
 		}
 		slot := target.Elem()
 		if resource == nil {
@@ -47,9 +50,16 @@ func StubGetResource(resources map[string]any) dependency.GetResourceFunc {
 		}
 		value := reflect.ValueOf(resource)
 		if !value.Type().AssignableTo(slot.Type()) {
-			return errors.Errorf("cannot get stub resource %q: %T is not assignable to %s", name, resource, slot.Type())
+			return mismatch(name, "input gives %T; asked for %s", resource, slot.Type())
 		}
 		slot.Set(value)
 		return nil
 	}
+}
+
+// mismatch returns the error of a request whose out cannot take the
+// resource: it wraps ErrMissing and ErrMistake.
+func mismatch(name, format string, args ...any) error {
+	return fmt.Errorf("cannot get stub resource %q: %s: %w%w", name, fmt.Sprintf(format, args...),
+		dependency.ErrMissing, errors.Hide(dependency.ErrMistake))
 }

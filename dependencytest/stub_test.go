@@ -80,10 +80,10 @@ func TestStubGetResourceTypeMismatch(t *testing.T) {
 	get := dependencytest.StubGetResource(map[string]any{"n": 42})
 	s := "unchanged"
 	err := get("n", &s)
-	if err == nil || errors.Is(err, dependency.ErrMissing) {
-		t.Fatalf(`get("n", &string) = %v, want a type error not wrapping ErrMissing`, err)
+	if !errors.Is(err, dependency.ErrMissing) || !errors.Is(err, dependency.ErrMistake) {
+		t.Fatalf(`get("n", &string) = %v, want an error wrapping ErrMissing and ErrMistake, as an engine's getter gives`, err)
 	}
-	if want := `cannot get stub resource "n": int is not assignable to string`; err.Error() != want {
+	if want := `cannot get stub resource "n": input gives int; asked for string: dependency not available`; err.Error() != want {
 		t.Errorf(`get("n", &string) = %q, want %q`, err, want)
 	}
 	if s != "unchanged" {
