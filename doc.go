@@ -134,13 +134,17 @@
 // [Engine.Report] describes the engine and every manifold at this moment,
 // from any goroutine, also after the engine has stopped. Each
 // [ManifoldReport] gives the manifold's [State], its Inputs, the Missing
-// ones that have no running worker, its StartCount, when it last Started,
+// ones that have no running worker, its Flags and the Gated ones that keep
+// it from running, a flag's answer (Flag), its StartCount, Failures and
+// Bounces, when it last Started,
 // its last error (Err, kept until it runs again), when a delayed start is
 // Due, the Resources its last start asked its getter for (each
 // [ResourceRequest] with the reason of an ErrMissing), the dependents an
 // input is WaitingFor under OrderedStop, the worker's own report when it
 // implements [Reporter], and the Engine report of a worker that is itself
-// an engine. [Report.MarshalJSON] writes readable JSON that decodes back,
+// an engine. Report.Settled says that nothing is pending, held back,
+// starting or stopping; [WaitSettled] waits for it without polling.
+// [Report.MarshalJSON] writes readable JSON that decodes back,
 // and [Report.DOT] the graph for Graphviz. Package
 // github.com/seedworks/dependency/introspect serves both, and a live
 // picture of the graph, over HTTP.

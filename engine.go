@@ -1,6 +1,7 @@
 package dependency
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -74,6 +75,8 @@ type engine struct {
 	internal     error            // the engine's own failure, kept apart from worst
 	stopDue      <-chan time.Time // fires StopTimeout after dying began
 	loggerFailed bool             // the Logger panicked, and the fallback said so
+	busy         int              // nodes in a busy state: the engine is settled when there are none
+	settledWait  []chan struct{}  // closed once the engine is settled
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -133,12 +136,70 @@ func (e *engine) Report() Report {
 	}
 }
 
+// WaitSettled blocks until eng is settled: no start is pending, held
+// back or in flight, nothing is stopping, and so every installed manifold
+// runs, is gated by a flag, has completed, or waits for an input that is
+// not running. A manifold waiting out an error or bounce delay is not
+// settled. It returns ctx's error if ctx is done first, and once the engine
+// has stopped an error wrapping ErrShuttingDown and Wait's error. An
+// Engine of another package is asked its Report every 10 ms.
+func WaitSettled(ctx context.Context, eng Engine) error {
+	if e, ok := eng.(*engine); ok {
+		return e.waitSettled(ctx)
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if r := eng.Report(); r.Settled {
+			return nil
+		} else if r.State == StateStopped {
+			return stoppedUnsettled(eng)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// waitSettled is WaitSettled for an engine of this package: the loop
+// closes the channel it is sent once the engine is settled.
+func (e *engine) waitSettled(ctx context.Context) error {
+	settled := make(chan struct{})
+	select {
+	case e.tickets <- settledTicket{settled}:
+	case <-e.tomb.Dead():
+		return stoppedUnsettled(e)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-settled:
+		return nil
+	case <-e.tomb.Dead():
+		return stoppedUnsettled(e)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stoppedUnsettled returns WaitSettled's error for a stopped engine.
+func stoppedUnsettled(engine Engine) error {
+	stopped := failure(ErrShuttingDown, "engine stopped before it settled")
+	if err := engine.Wait(); err != nil {
+		return joinErrors(stopped, err)
+	}
+	return stopped
+}
+
 // loop serves the tickets until the engine has stopped and every start
 // goroutine has sent its stoppedTicket.
 func (e *engine) loop() error {
 	var timer *time.Timer
 	dying := e.tomb.Dying()
 	for !e.dying || e.live > 0 {
+		e.tellSettled()
 		timer = e.timers.arm(timer)
 		select {
 		case <-dying:

@@ -249,6 +249,7 @@ func (e *engine) inputChanged(n *node) {
 // bounce stops d's worker or start, which began on an input that has
 // changed; it restarts after the bounce delay once it has stopped.
 func (e *engine) bounce(d *node) {
+	d.history.bounced++
 	e.observe(Event{Kind: EventBounced, Manifold: d.name})
 	e.logf(slog.LevelDebug, d.name, "bounced: an input changed")
 	e.requestStop(d)

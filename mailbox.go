@@ -29,6 +29,11 @@ type uninstallTicket struct {
 	reply chan error
 }
 
+// settledTicket asks the loop to close settled once the engine is settled.
+type settledTicket struct {
+	settled chan struct{}
+}
+
 // reportTicket asks the loop for a report.
 type reportTicket struct {
 	reply chan reportReply
@@ -37,6 +42,7 @@ type reportTicket struct {
 func (t installTicket) handle(e *engine)   { t.reply <- e.gotInstall(t.batch) }
 func (t uninstallTicket) handle(e *engine) { t.reply <- e.gotUninstall(t.name) }
 func (t reportTicket) handle(e *engine)    { t.reply <- e.report() }
+func (t settledTicket) handle(e *engine)   { e.settledWait = append(e.settledWait, t.settled) }
 
 func (t startedTicket) handle(e *engine) { e.gotStarted(t) }
 func (t stoppedTicket) handle(e *engine) { e.gotStopped(t) }

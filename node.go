@@ -26,6 +26,13 @@ var nodeStateNames = [...]string{"idle", "pending after a bounce", "pending afte
 
 func (s nodeState) String() string { return nodeStateNames[s] }
 
+// busy reports whether a node in state s is on its way somewhere: a start
+// pending, held back or in flight, or a worker stopping. An engine with no
+// busy node is settled.
+func (s nodeState) busy() bool {
+	return s != idle && s != running && s != gated
+}
+
 // transitions lists the states a node may enter from each state. Any other
 // move is a fault of the engine's, which stops it.
 var transitions = [...][]nodeState{
@@ -84,6 +91,8 @@ type node struct {
 // one.
 type history struct {
 	failures   int         // consecutive failures, for backoff
+	failed     int         // failures in all
+	bounced    int         // stops because an input changed
 	failedAt   []time.Time // failures within RestartPeriod, oldest first
 	startCount int
 	startedAt  time.Time
@@ -139,6 +148,7 @@ func (h *history) count(failure, ran bool, now time.Time, resetAfter time.Durati
 	}
 	if failure {
 		h.failures++
+		h.failed++
 	}
 }
 
@@ -165,6 +175,12 @@ func (h *history) restartedTooOften(now time.Time, max int, period time.Duration
 func (e *engine) enter(n *node, to nodeState) {
 	if !slices.Contains(transitions[n.state], to) {
 		e.failInternal("%q manifold cannot go from %v to %v", n.name, n.state, to)
+	}
+	switch {
+	case n.state.busy() && !to.busy():
+		e.busy--
+	case !n.state.busy() && to.busy():
+		e.busy++
 	}
 	n.state = to
 	if to == idle {

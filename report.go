@@ -30,6 +30,7 @@ func (s State) String() string {
 type Report struct {
 	State     State // of the engine: StateStarted, StateStopping or StateStopped
 	Err       error // the fatal error so far, if any
+	Settled   bool  // the engine runs and nothing is pending, held back, starting or stopping (see WaitSettled)
 	Manifolds map[string]ManifoldReport
 }
 
@@ -42,6 +43,8 @@ type ManifoldReport struct {
 	Flag       *bool             // as a flag: its worker's answer, kept while it restarts after a bounce; nil until a worker of it is a Flag
 	Missing    []string          // declared inputs that have no running worker now
 	StartCount int               // successful starts so far
+	Failures   int               // failures of its start or worker so far (not a stop for ErrMissing, ErrBounce or a bounce)
+	Bounces    int               // stops of its worker or start because an input changed
 	Started    time.Time         // last successful start; zero if none
 	Err        error             // last error from its start or worker; nil once it runs again
 	Due        time.Time         // when a start waiting out a delay may launch; zero if none waits
@@ -91,7 +94,7 @@ type reportReply struct {
 
 // report describes the engine now.
 func (e *engine) report() reportReply {
-	r := Report{State: StateStarted, Err: e.worst, Manifolds: make(map[string]ManifoldReport, len(e.nodes))}
+	r := Report{State: StateStarted, Err: e.worst, Settled: e.busy == 0 && !e.dying, Manifolds: make(map[string]ManifoldReport, len(e.nodes))}
 	if e.dying {
 		r.State = StateStopping
 	}
@@ -136,6 +139,8 @@ func (n *node) report() ManifoldReport {
 		Flags:      slices.Clone(n.manifold.Flags),
 		Gated:      n.closedFlags(),
 		StartCount: n.history.startCount,
+		Failures:   n.history.failed,
+		Bounces:    n.history.bounced,
 		Started:    n.history.startedAt,
 		Err:        n.history.err,
 		Resources:  slices.Clone(n.history.resources),

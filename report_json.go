@@ -38,6 +38,7 @@ func (s *State) UnmarshalText(text []byte) error {
 type reportJSON struct {
 	State     State                         `json:"state"`
 	Err       string                        `json:"error,omitempty"`
+	Settled   bool                          `json:"settled,omitempty"`
 	Manifolds map[string]manifoldReportJSON `json:"manifolds"`
 }
 
@@ -49,7 +50,7 @@ type reportJSON struct {
 // whose Error method panics by the panic's text, so that one worker cannot
 // spoil the whole report. A state out of range is "unknown".
 func (r Report) MarshalJSON() ([]byte, error) {
-	j := reportJSON{State: r.State, Err: errorText(r.Err), Manifolds: make(map[string]manifoldReportJSON, len(r.Manifolds))}
+	j := reportJSON{State: r.State, Err: errorText(r.Err), Settled: r.Settled, Manifolds: make(map[string]manifoldReportJSON, len(r.Manifolds))}
 	for name, m := range r.Manifolds {
 		j.Manifolds[name] = m.toJSON()
 	}
@@ -63,12 +64,13 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 	var j struct {
 		State     State                     `json:"state"`
 		Err       string                    `json:"error"`
+		Settled   bool                      `json:"settled,omitempty"`
 		Manifolds map[string]ManifoldReport `json:"manifolds"`
 	}
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	*r = Report{State: j.State, Err: textError(j.Err), Manifolds: j.Manifolds}
+	*r = Report{State: j.State, Err: textError(j.Err), Settled: j.Settled, Manifolds: j.Manifolds}
 	return nil
 }
 
@@ -81,6 +83,8 @@ type manifoldReportJSON struct {
 	Flag       *bool           `json:"flag,omitempty"`
 	Missing    []string        `json:"missing,omitempty"`
 	StartCount int             `json:"start_count"`
+	Failures   int             `json:"failures,omitempty"`
+	Bounces    int             `json:"bounces,omitempty"`
 	Started    time.Time       `json:"started,omitzero"`
 	Err        string          `json:"error,omitempty"`
 	Mistake    bool            `json:"mistake,omitempty"` // Err wraps ErrMistake
@@ -100,6 +104,8 @@ func (m ManifoldReport) toJSON() manifoldReportJSON {
 		Flag:       m.Flag,
 		Missing:    m.Missing,
 		StartCount: m.StartCount,
+		Failures:   m.Failures,
+		Bounces:    m.Bounces,
 		Started:    m.Started,
 		Err:        errorText(m.Err),
 		Mistake:    isMistake(m.Err),
@@ -162,6 +168,8 @@ func (m *ManifoldReport) UnmarshalJSON(data []byte) error {
 		Flag:       j.Flag,
 		Missing:    j.Missing,
 		StartCount: j.StartCount,
+		Failures:   j.Failures,
+		Bounces:    j.Bounces,
 		Started:    j.Started,
 		Err:        mistakeIf(j.Mistake, textError(j.Err)),
 		Due:        j.Due,

@@ -490,3 +490,28 @@ func TestReportNestedEngine(t *testing.T) {
 		}
 	})
 }
+
+// The report counts what the engine did to each manifold: starts, failures
+// (not a stop for ErrMissing, ErrBounce or a bounce) and bounces.
+func TestReportCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		engine := newTestEngine(t, nil)
+		installChain(t, engine, h.manifold, "a", "b")
+		synctest.Wait()
+		h.worker("a").fail(errFailed) // b is bounced, and bounced again when a is back
+		advance(errorDelay + bounceDelay)
+		h.worker("b").fail(errFailed)
+		advance(errorDelay)
+		h.worker("b").fail(dependency.ErrBounce) // no failure, no bounce
+		advance(bounceDelay)
+		r := engine.Report()
+		for name, want := range map[string][3]int{"a": {2, 1, 0}, "b": {5, 1, 2}} {
+			m := r.Manifolds[name]
+			if got := [3]int{m.StartCount, m.Failures, m.Bounces}; got != want {
+				t.Errorf("%q starts, failures, bounces = %v, want %v", name, got, want)
+			}
+		}
+		stopEngine(t, engine, nil)
+	})
+}
