@@ -296,6 +296,7 @@ func (e *engine) add(name string, m Manifold) *node {
 	n.manifold = &m
 	n.gen++
 	n.history = history{}
+	n.open, n.isFlag = false, false // a flag answers anew once its worker starts
 	n.inputs = make([]*node, len(m.Inputs))
 	for i, inputName := range m.Inputs {
 		input := e.nodeFor(inputName)
