@@ -25,6 +25,21 @@
 //     whenever the picture does, the clock aside: a request whose
 //     If-None-Match holds it (in any field, compared weakly) or "*" gets
 //     304 Not Modified, as the page's do, without the picture being drawn.
+//   - "/livez": 200 "ok" while the engine runs; 503 once it has begun to
+//     stop, with its state and Wait's error, if any.
+//   - "/readyz": 200 "ok" when the engine is ready: settled
+//     (dependency.WaitSettled), and every manifold running, gated by a
+//     flag, or completed, a nested engine's manifold only if that engine
+//     is ready too; otherwise 503, naming each manifold that is not ready
+//     with its condition (waiting for an input, failed and when it
+//     restarts, a mistake, starting, stopping). With "?verbose" it lists
+//     every manifold, marked [+] or [-], as Kubernetes' own probes do; a
+//     nested engine's manifolds are named ENGINE/MANIFOLD.
+//   - "/status": a table of every manifold for a terminal, as systemctl
+//     status gives one: its condition, starts, time since its last start,
+//     and why it is not running, with the time until a pending restart;
+//     nested engines' manifolds are indented under theirs. It fits 80
+//     columns, a long reason wrapping under its column.
 //
 // The picture is drawn in layers, each manifold below its inputs: a box per
 // manifold, filled by its state and outlined in red while it has an error,

@@ -67,6 +67,12 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, h.engine.Report().DOT())
 	case "/graph.svg":
 		serveSVG(w, r, h.engine.Report())
+	case "/livez":
+		serveLivez(w, h.engine.Report())
+	case "/readyz":
+		serveReadyz(w, r, h.engine.Report(), time.Now())
+	case "/status":
+		serveStatus(w, h.engine.Report(), time.Now())
 	default:
 		fail(w, http.StatusNotFound)
 	}
