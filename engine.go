@@ -184,6 +184,18 @@ func (e *engine) waitSettled(ctx context.Context) error {
 	}
 }
 
+// tellSettled closes the channels of WaitSettled's callers once the engine
+// is settled.
+func (e *engine) tellSettled() {
+	if e.busy > 0 || e.dying {
+		return
+	}
+	for _, settled := range e.settledWait {
+		close(settled)
+	}
+	e.settledWait = nil
+}
+
 // stoppedUnsettled returns WaitSettled's error for a stopped engine.
 func stoppedUnsettled(engine Engine) error {
 	stopped := failure(ErrShuttingDown, "engine stopped before it settled")

@@ -9,18 +9,6 @@ import (
 	"time"
 )
 
-// tellSettled closes the channels of WaitSettled's callers once the engine
-// is settled.
-func (e *engine) tellSettled() {
-	if e.busy > 0 || e.dying {
-		return
-	}
-	for _, settled := range e.settledWait {
-		close(settled)
-	}
-	e.settledWait = nil
-}
-
 // shutDown stops every worker and cancels every pending start.
 func (e *engine) shutDown() {
 	if e.dying {
