@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/juju/errors"
 )
 
 // stateColours fills a manifold's node by its state.
@@ -17,20 +19,27 @@ var stateColours = [...]string{
 // DOT returns the report's graph in the Graphviz DOT language, for
 // `dot -Tpng` and its kin. Each manifold is a box labelled with its name and
 // state and filled with the state's colour (started green, starting yellow,
-// stopping orange, stopped grey), outlined in red while its Err is set. An
-// edge runs from each input to its dependent, dashed when the input is
-// missing. An input that is not installed is a dashed box of its own,
-// labelled "not installed". Nodes and edges are sorted by name, so equal
-// reports give equal text. The text is valid UTF-8: a control character in
-// a name, other than a newline, and a byte that is not UTF-8 show as U+FFFD.
+// stopping orange, stopped grey), outlined in red while its Err is set; its
+// label says "mistake" when Err wraps ErrMistake. A manifold that is not
+// started for want of an input (Err wraps ErrMissing but not ErrMistake,
+// or it has no error and inputs are missing) says "waiting" instead and
+// is not outlined in red. A gated manifold is deliberately off: a dashed
+// grey box on white, saying which flags gate it, never red. A flag's label
+// says its answer, "flag open" or "flag closed". An edge runs from each
+// input to its dependent, dashed when the input is missing, and a dotted
+// blue edge from each flag to the manifold it gates. An input or flag that
+// is not installed is a dashed box of its own, labelled "not installed".
+// Nodes and edges are sorted by name, so equal reports give equal text. The
+// text is valid UTF-8: a control character in a name, other than a
+// newline, and a byte that is not UTF-8 show as U+FFFD.
 func (r Report) DOT() string {
 	names := make([]string, 0, len(r.Manifolds))
 	var absent []string
 	edges := 0
 	for name, m := range r.Manifolds {
 		names = append(names, name)
-		edges += len(m.Inputs)
-		for _, input := range m.Inputs {
+		edges += len(m.Inputs) + len(m.Flags)
+		for _, input := range slices.Concat(m.Inputs, m.Flags) {
 			if _, installed := r.Manifolds[input]; !installed {
 				absent = append(absent, input)
 			}
@@ -45,24 +54,7 @@ func (r Report) DOT() string {
 	b.WriteString("digraph dependencies {\n")
 	b.WriteString("\tnode [shape=box, style=\"rounded,filled\", fontname=\"sans-serif\"];\n")
 	for _, name := range names {
-		m := r.Manifolds[name]
-		colour := "white"
-		if m.State >= 0 && int(m.State) < len(stateColours) {
-			colour = stateColours[m.State]
-		}
-		b.WriteString("\t")
-		writeDOTString(&b, name)
-		b.WriteString(" [label=\"")
-		writeDOTEscaped(&b, name)
-		b.WriteString(`\n`)
-		b.WriteString(m.State.String())
-		b.WriteString(`", fillcolor="`)
-		b.WriteString(colour)
-		b.WriteString(`"`)
-		if m.Err != nil {
-			b.WriteString(", color=\"red\", penwidth=2")
-		}
-		b.WriteString("];\n")
+		writeDOTNode(&b, name, r.Manifolds[name])
 	}
 	for _, name := range absent {
 		b.WriteString("\t")
@@ -74,25 +66,100 @@ func (r Report) DOT() string {
 	var sorted []string
 	for _, name := range names {
 		m := r.Manifolds[name]
-		inputs := m.Inputs
-		if !slices.IsSorted(inputs) {
-			sorted = append(sorted[:0], inputs...)
-			slices.Sort(sorted)
-			inputs = sorted
-		}
-		for _, input := range inputs {
-			b.WriteString("\t")
-			writeDOTString(&b, input)
-			b.WriteString(" -> ")
-			writeDOTString(&b, name)
+		sorted = sortedCopy(sorted, m.Inputs)
+		for _, input := range sorted {
+			writeDOTEdge(&b, input, name)
 			if slices.Contains(m.Missing, input) {
 				b.WriteString(" [style=dashed]")
 			}
 			b.WriteString(";\n")
 		}
+		sorted = sortedCopy(sorted, m.Flags)
+		for _, flag := range sorted {
+			writeDOTEdge(&b, flag, name)
+			b.WriteString(` [style=dotted, color="steelblue"];` + "\n")
+		}
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// sortedCopy returns names sorted: names itself if it is, or a copy in
+// buf's storage, so that most reports need no copy.
+func sortedCopy(buf, names []string) []string {
+	if slices.IsSorted(names) {
+		return names
+	}
+	buf = append(buf[:0], names...)
+	slices.Sort(buf)
+	return buf
+}
+
+// writeDOTNode writes the node statement of manifold m.
+func writeDOTNode(b *strings.Builder, name string, m ManifoldReport) {
+	colour := "white"
+	if m.State >= 0 && int(m.State) < len(stateColours) {
+		colour = stateColours[m.State]
+	}
+	b.WriteString("\t")
+	writeDOTString(b, name)
+	b.WriteString(" [label=\"")
+	writeDOTEscaped(b, name)
+	b.WriteString(`\n`)
+	b.WriteString(m.State.String())
+	if m.Flag != nil {
+		b.WriteString(`\nflag `)
+		b.WriteString(flagWord(*m.Flag))
+	}
+	switch {
+	case len(m.Gated) > 0:
+		b.WriteString(`\ngated by `)
+		writeDOTEscaped(b, strings.Join(m.Gated, ", "))
+		b.WriteString(`", style="rounded,filled,dashed", fillcolor="white", color="grey50"];` + "\n")
+		return // deliberately off: whatever error it had is no alarm now
+	case isMistake(m.Err):
+		b.WriteString(`\nmistake`)
+	case isWaiting(m):
+		b.WriteString(`\nwaiting`)
+	}
+	b.WriteString(`", fillcolor="`)
+	b.WriteString(colour)
+	b.WriteString(`"`)
+	if m.Err != nil && !isWaiting(m) {
+		b.WriteString(", color=\"red\", penwidth=2")
+	}
+	b.WriteString("];\n")
+}
+
+// flagWord says a flag's answer as the pictures do: "open" or "closed".
+func flagWord(open bool) string {
+	if open {
+		return "open"
+	}
+	return "closed"
+}
+
+// isWaiting reports whether m is not started for want of an input that is
+// not running or not installed, which is no fault: its Err wraps
+// ErrMissing and is no mistake, or it has no error and inputs are missing.
+// A panic in one of Err's methods makes it no wait.
+func isWaiting(m ManifoldReport) (waiting bool) {
+	if m.State == StateStarted || isMistake(m.Err) {
+		return false
+	}
+	if m.Err == nil {
+		return len(m.Missing) > 0
+	}
+	defer func() { _ = recover() }()
+	return errors.Is(m.Err, ErrMissing)
+}
+
+// writeDOTEdge writes the start of the edge statement from one to another.
+func writeDOTEdge(b *strings.Builder, from, to string) {
+	b.WriteString("\t")
+	writeDOTString(b, from)
+	b.WriteString(" -> ")
+	writeDOTString(b, to)
 }
 
 // writeDOTString writes s as a quoted DOT string.

@@ -46,7 +46,7 @@ func TestReportDOT(t *testing.T) {
 			"auth":    {"label": "auth\nstarting", "fillcolor": "khaki", "color": "red", "penwidth": "2"},
 			"config":  {"label": "config\nstarted", "fillcolor": "palegreen"},
 			"db":      {"label": "db\nstarted", "fillcolor": "palegreen"},
-			"web":     {"label": "web\nstopped", "fillcolor": "lightgrey", "color": "red", "penwidth": "2"},
+			"web":     {"label": "web\nstopped\nwaiting", "fillcolor": "lightgrey"},
 			"secrets": {"label": "secrets\nnot installed", "style": "rounded,dashed", "color": "grey50", "fontcolor": "grey50"},
 		}
 		if !jsonEqual(g.nodes, wantNodes) {
@@ -58,6 +58,53 @@ func TestReportDOT(t *testing.T) {
 			{"secrets", "db", "dashed"},
 			{"api", "web", ""},
 			{"auth", "web", "dashed"},
+		}
+		if !slices.Equal(g.edges, wantEdges) {
+			t.Errorf("DOT() edges = %v, want %v", g.edges, wantEdges)
+		}
+	})
+}
+
+// A gated manifold is drawn as deliberately off, a flag with its answer,
+// a flag's edge dotted apart from inputs' edges, and a mistake in red.
+func TestReportDOTFlags(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, answers := newHarness(), newFlagAnswers()
+		answers.set("open", true)
+		engine := newTestEngine(t, nil)
+		mustInstallAll(t, engine, dependency.Manifolds{
+			"open":     h.flag("open", answers),
+			"closed":   h.flag("closed", answers),
+			"admitted": gatedOn(h.manifold("admitted", "open"), "open"),
+			"gated":    gatedOn(h.manifold("gated"), "open", "closed", "absent"),
+			"mistaken": h.requiring("mistaken", "open"), // open's worker is no *testWorker
+		})
+		synctest.Wait()
+		dot := engine.Report().DOT()
+		stopEngine(t, engine, nil)
+
+		g, err := parseDOT(dot)
+		if err != nil {
+			t.Fatalf("parsing DOT(): %v\n%s", err, dot)
+		}
+		wantNodes := map[string]map[string]string{
+			"open":     {"label": "open\nstarted\nflag open", "fillcolor": "palegreen"},
+			"closed":   {"label": "closed\nstarted\nflag closed", "fillcolor": "palegreen"},
+			"admitted": {"label": "admitted\nstarted", "fillcolor": "palegreen"},
+			"gated":    {"label": "gated\nstopped\ngated by absent, closed", "style": "rounded,filled,dashed", "fillcolor": "white", "color": "grey50"},
+			"mistaken": {"label": "mistaken\nstopped\nmistake", "fillcolor": "lightgrey", "color": "red", "penwidth": "2"},
+			"absent":   {"label": "absent\nnot installed", "style": "rounded,dashed", "color": "grey50", "fontcolor": "grey50"},
+		}
+		if !jsonEqual(g.nodes, wantNodes) {
+			t.Errorf("DOT() nodes = %v, want %v\n%s", g.nodes, wantNodes, dot)
+		}
+		wantEdges := []dotEdge{
+			{"open", "admitted", ""},
+			{"open", "admitted", "dotted"},
+			{"absent", "gated", "dotted"},
+			{"closed", "gated", "dotted"},
+			{"open", "gated", "dotted"},
+			{"open", "mistaken", ""},
 		}
 		if !slices.Equal(g.edges, wantEdges) {
 			t.Errorf("DOT() edges = %v, want %v", g.edges, wantEdges)
