@@ -41,18 +41,26 @@
 //     nested engines' manifolds are indented under theirs. It fits 80
 //     columns, a long reason wrapping under its column.
 //
-// The picture is drawn in layers, each manifold below its inputs: a box per
-// manifold, filled by its state and outlined in red while it has an error,
-// with its start count, its error and, while it waits to restart, when it
-// will; an arrow from each input to its dependent, dashed while the input
-// is not running; a dashed box for an input that is not installed. A
+// The picture is drawn in layers, each manifold below its inputs and flags:
+// a box per manifold, filled by its state and outlined in red while it has
+// an error, with its start count, its error and, while it waits to
+// restart, when it will; an arrow from each input to its dependent, dashed
+// while the input is not running; a dotted blue arrow from each flag to
+// the manifold it gates; a dashed box for an input or flag that is not
+// installed. A flag's box says its answer, "flag open" or "flag closed". A
+// manifold that does not run for a reason other than a failure is drawn as
+// one of three: gated, deliberately off, as a grey dashed box saying which
+// flags gate it; waiting for an input that is not running or not
+// installed, saying so; neither is outlined in red. The third, a mistake
+// (its error wraps dependency.ErrMistake), is drawn in red and says so. A
 // manifold whose worker is itself an engine is drawn as a box holding that
 // engine's manifolds. Parts of the graph that no arrow joins are set side
 // by side in rows. Past 500 boxes, counting nested engines' and those of
-// inputs that are not installed, the picture shows only the manifolds that
-// are not started or have an error, then their inputs that are not
-// installed, then their other inputs and dependents, 500 boxes at most, and
-// says what it leaves out; a tooltip lists at most 20 inputs.
+// inputs and flags that are not installed, the picture shows only the
+// manifolds that are not started or have an error, then their inputs and
+// flags that are not installed, then their other inputs, flags and
+// dependents, 500 boxes at most, and says what it leaves out; a tooltip
+// lists at most 20 inputs.
 //
 // Importing the package costs nothing until a request comes: it has no
 // init work, starts no goroutine and writes no file. Each request reads one

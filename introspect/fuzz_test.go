@@ -12,7 +12,7 @@ import (
 // FuzzLayout draws reports decoded from the fuzzer's bytes (names of all
 // kinds, any inputs, cycles, nested engines) and checks the picture's
 // properties: always every manifold drawn once, no boxes overlapping and
-// well-formed SVG; for an acyclic report, one arrow per input, each
+// well-formed SVG; for an acyclic report, one arrow per input or flag, each
 // pointing down and passing through no other box.
 func FuzzLayout(f *testing.F) {
 	f.Add([]byte{})
@@ -58,9 +58,10 @@ func (s *byteSource) text(n int) string {
 var fuzzNames = []string{"a", "api-caller", "<b>&amp;", "名前", "with space", "nul\x00", "bad\xff", "x/y", "a name longer than a box is wide, so it gets cut"}
 
 // decodeReport makes a report of up to 11 manifolds from s: each with a
-// state, up to three inputs (any manifold of the report, itself included,
-// or one not installed), maybe an error and a due start, and, above depth
-// 2, maybe a nested engine.
+// state, up to three inputs and maybe a flag (any manifold of the report,
+// itself included, or one not installed), maybe a flag's answer or gated
+// flags, maybe an error and a due start, and, above depth 2, maybe a
+// nested engine.
 func decodeReport(s *byteSource, depth int) dependency.Report {
 	n := s.next() % 12
 	names := make([]string, n)
@@ -77,6 +78,17 @@ func decodeReport(s *byteSource, depth int) dependency.Report {
 				m.Inputs = append(m.Inputs, names[i%n])
 			}
 		}
+		if i := s.next(); i&1 != 0 && n > 0 {
+			m.Flags = append(m.Flags, names[(i>>1)%n])
+		} else if i&2 != 0 {
+			m.Flags = append(m.Flags, "absent"+strconv.Itoa(i%3))
+		}
+		if i := s.next(); i&1 != 0 {
+			answer := i&2 != 0
+			m.Flag = &answer
+		} else if i&4 != 0 {
+			m.Gated = m.Flags
+		}
 		if flags := s.next(); flags&1 != 0 {
 			m.Err = errors.New(s.text(s.next() % 64))
 		} else if flags&2 != 0 {
@@ -90,7 +102,8 @@ func decodeReport(s *byteSource, depth int) dependency.Report {
 	return withMissing(report.Manifolds)
 }
 
-// hasCycle reports whether any engine of report has a cycle of inputs.
+// hasCycle reports whether any engine of report has a cycle of inputs and
+// flags.
 func hasCycle(report dependency.Report) bool {
 	const (
 		unseen = iota
@@ -107,7 +120,7 @@ func hasCycle(report dependency.Report) bool {
 			return false
 		}
 		mark[name] = open
-		for _, input := range report.Manifolds[name].Inputs {
+		for input := range links(report.Manifolds[name]) {
 			if _, installed := report.Manifolds[input]; installed && visit(input) {
 				return true
 			}

@@ -102,12 +102,13 @@ func TestHandlerAnswersHostileReports(t *testing.T) {
 	config := report.Manifolds["config"]
 	config.State = dependency.State(-1)
 	config.Worker = map[string]any{"p": panickingJSON{}}
+	config.Err = panickingIs{} // asked whether it is a mistake or a wait
 	report.Manifolds["config"] = config
 	handler := Handler(&fixedEngine{report: report})
 	for _, path := range []string{"/report", "/graph.dot", "/graph.svg"} {
 		resp := get(t, handler, http.MethodGet, path)
 		if resp.Code != http.StatusOK || !strings.Contains(resp.Body.String(), "unknown") {
-			t.Errorf("GET %s of a report with unknown states and a panicking worker report = %d, want 200 saying \"unknown\"; body:\n%s", path, resp.Code, resp.Body)
+			t.Errorf("GET %s of a report with unknown states, a panicking worker report and error = %d, want 200 saying \"unknown\"; body:\n%s", path, resp.Code, resp.Body)
 		}
 	}
 }
@@ -337,6 +338,19 @@ func TestPictureTagFollowsPicture(t *testing.T) {
 		"missing": func(r *dependency.Report) {
 			change(r, "status", func(m *dependency.ManifoldReport) { m.Missing = nil })
 		},
+		"flags": func(r *dependency.Report) {
+			change(r, "upgrader", func(m *dependency.ManifoldReport) { m.Flags = []string{"config"} })
+		},
+		"gated": func(r *dependency.Report) {
+			change(r, "upgrader", func(m *dependency.ManifoldReport) { m.Gated = []string{"leader"} })
+		},
+		"flag answer": func(r *dependency.Report) {
+			closed := false
+			change(r, "config", func(m *dependency.ManifoldReport) { m.Flag = &closed })
+		},
+		"mistake": func(r *dependency.Report) {
+			change(r, "api-caller", func(m *dependency.ManifoldReport) { m.Err = mistaken{m.Err} })
+		},
 		"name": func(r *dependency.Report) { r.Manifolds["new"] = started() },
 		"nested": func(r *dependency.Report) {
 			change(r.Manifolds["workload"].Engine, "queue", func(m *dependency.ManifoldReport) { m.StartCount++ })
@@ -361,6 +375,18 @@ func TestPictureTagFollowsPicture(t *testing.T) {
 		t.Errorf("tags of equal reports = %s and %s, want the same", tagOf(base), tagOf(rebuilt(base)))
 	}
 }
+
+// mistaken is an error with the same text that wraps ErrMistake too.
+type mistaken struct{ error }
+
+func (mistaken) Is(target error) bool { return target == dependency.ErrMistake }
+
+// panickingIs is an error whose Is method panics.
+type panickingIs struct{}
+
+func (panickingIs) Error() string { return "hostile" }
+func (panickingIs) Is(error) bool { panic("no answer today") }
+func (panickingIs) Unwrap() error { return dependency.ErrMissing }
 
 // change changes the named manifold of r in place.
 func change(r *dependency.Report, name string, f func(m *dependency.ManifoldReport)) {

@@ -2,6 +2,7 @@ package introspect
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,6 +12,129 @@ import (
 
 	"github.com/seedworks/dependency"
 )
+
+// A gated manifold is drawn as deliberately off, never failed; a flag's
+// box says its answer and its arrows are drawn apart from inputs'; a
+// mistake is drawn failed, saying so; a wait for an input is not.
+func TestPictureDrawsFlags(t *testing.T) {
+	svg := draw(flagsReport(), epoch).svg()
+	checkWellFormed(t, svg)
+	groups, arrows := svgParts(t, svg)
+	for path, want := range map[string]struct {
+		class, text string
+	}{
+		"leader":   {"manifold started flag open", "flag open"},
+		"upgraded": {"manifold started flag closed", "flag closed"},
+		"elected":  {"manifold started", ""},
+		"migrator": {"manifold stopped gated", "gated by upgraded, vault"},
+		"asker":    {"manifold stopped mistake failed", "mistake in its start func"},
+		"patient":  {"manifold stopped waiting", "waiting for vault"},
+		"vault":    {"absent", "not installed"},
+	} {
+		g, ok := groups[path]
+		if !ok {
+			t.Errorf("no box %q in the picture", path)
+			continue
+		}
+		if g.class != want.class {
+			t.Errorf("box %q of class %q, want %q", path, g.class, want.class)
+		}
+		if want.text != "" && !slices.Contains(g.texts, want.text) {
+			t.Errorf("box %q says %q, want it to say %q", path, g.texts, want.text)
+		}
+	}
+	if texts := groups["migrator"].texts; slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "lost") }) {
+		t.Errorf("gated box says %q, want its last error left to the tooltip", texts)
+	}
+	for pair, want := range map[string]string{
+		"leader -> elected":    "arrow flag", // an input and a flag: one arrow, a flag's
+		"leader -> migrator":   "arrow flag",
+		"upgraded -> migrator": "arrow flag",
+		"vault -> migrator":    "arrow missing flag",
+		"vault -> patient":     "arrow missing",
+		"leader -> asker":      "arrow",
+	} {
+		if got := arrows[pair]; got != want {
+			t.Errorf("arrow %s of class %q, want %q", pair, got, want)
+		}
+	}
+}
+
+// flagsReport has two flags, open and closed, manifolds gated on them and
+// on a flag not installed, a mistake, and a manifold waiting for an input.
+func flagsReport() dependency.Report {
+	open, closed := true, false
+	leader, upgraded := started(), started()
+	leader.Flag, upgraded.Flag = &open, &closed
+	elected := started("leader")
+	elected.Flags = []string{"leader"}
+	migrator := dependency.ManifoldReport{State: dependency.StateStopped, Flags: []string{"leader", "upgraded", "vault"},
+		Gated: []string{"upgraded", "vault"}, StartCount: 1, Err: errors.New("connection lost")}
+	asker := dependency.ManifoldReport{State: dependency.StateStopped, Inputs: []string{"leader"},
+		Err: fmt.Errorf("cannot get %q as *Conn: %w%w", "leader", dependency.ErrMissing, dependency.ErrMistake)}
+	patient := dependency.ManifoldReport{State: dependency.StateStopped, Inputs: []string{"vault"},
+		Err: fmt.Errorf("%q not running: %w", "vault", dependency.ErrMissing)}
+	return withMissing(map[string]dependency.ManifoldReport{
+		"leader": leader, "upgraded": upgraded, "elected": elected,
+		"migrator": migrator, "asker": asker, "patient": patient,
+	})
+}
+
+// svgGroup is a box as the SVG draws it: its class and its lines.
+type svgGroup struct {
+	class string
+	texts []string
+}
+
+// svgParts reads the boxes of an SVG picture by path and the classes of
+// its arrows by "from -> to".
+func svgParts(t *testing.T, svg string) (map[string]svgGroup, map[string]string) {
+	t.Helper()
+	groups, arrows := make(map[string]svgGroup), make(map[string]string)
+	decoder := xml.NewDecoder(strings.NewReader(svg))
+	var path string // of the group being read
+	inText := false
+	for {
+		token, err := decoder.Token()
+		if err == io.EOF {
+			return groups, arrows
+		}
+		if err != nil {
+			t.Fatalf("SVG does not parse: %v", err)
+		}
+		switch token := token.(type) {
+		case xml.StartElement:
+			attrs := make(map[string]string)
+			for _, a := range token.Attr {
+				attrs[a.Name.Local] = a.Value
+			}
+			switch token.Name.Local {
+			case "g":
+				path = attrs["data-path"]
+				groups[path] = svgGroup{class: attrs["class"]}
+			case "path":
+				if attrs["data-from"] != "" {
+					arrows[attrs["data-from"]+" -> "+attrs["data-to"]] = attrs["class"]
+				}
+			case "text":
+				inText = path != ""
+			}
+		case xml.CharData:
+			if inText {
+				g := groups[path]
+				g.texts = append(g.texts, string(token))
+				groups[path] = g
+			}
+		case xml.EndElement:
+			switch token.Name.Local {
+			case "g":
+				path = ""
+			case "text":
+				inText = false
+			}
+		}
+	}
+}
 
 func TestLayoutProperties(t *testing.T) {
 	for name, report := range layoutReports() {
@@ -113,7 +237,7 @@ func checkDrawnOnce(t *testing.T, report dependency.Report, p *picture) {
 	}
 }
 
-// manifoldPaths lists every manifold and absent input of report, nested
+// manifoldPaths lists every manifold and absent input or flag of report, nested
 // ones included, as pathKey writes them.
 func manifoldPaths(report dependency.Report, prefix string) []string {
 	var paths []string
@@ -123,7 +247,7 @@ func manifoldPaths(report dependency.Report, prefix string) []string {
 		if m.Engine != nil {
 			paths = append(paths, manifoldPaths(*m.Engine, prefix+name+"\x00")...)
 		}
-		for _, input := range m.Inputs {
+		for input := range links(m) {
 			if _, installed := report.Manifolds[input]; !installed && !seen[input] {
 				seen[input] = true
 				paths = append(paths, prefix+input)
@@ -180,13 +304,17 @@ func checkArrows(t *testing.T, report dependency.Report, p *picture) {
 	}
 }
 
-// inputPairs lists "input -> dependent" for every input of every manifold.
+// inputPairs lists "input -> dependent" for every input and flag of every
+// manifold, once for a name it both takes and is gated on.
 func inputPairs(report dependency.Report, prefix string) []string {
 	var pairs []string
 	for name, m := range report.Manifolds {
-		for _, input := range m.Inputs {
-			pairs = append(pairs, prefix+input+" -> "+prefix+name)
+		var own []string
+		for input := range links(m) {
+			own = append(own, prefix+input+" -> "+prefix+name)
 		}
+		slices.Sort(own)
+		pairs = append(pairs, slices.Compact(own)...)
 		if m.Engine != nil {
 			pairs = append(pairs, inputPairs(*m.Engine, prefix+name+"\x00")...)
 		}

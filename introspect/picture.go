@@ -41,12 +41,13 @@ type picture struct {
 	arrows        []arrow
 }
 
-// box is one manifold, or an input that is not installed.
+// box is one manifold, or an input or flag that is not installed.
 type box struct {
 	path       []string // the names of the engines' manifolds that hold it, then its own
 	x, y, w, h float64  // top left corner and size
 	report     dependency.ManifoldReport
-	absent     bool   // an input that is not installed
+	absent     bool // an input or flag that is not installed
+	off        offKind
 	engine     bool   // it holds a nested engine's boxes
 	depth      int    // how many nested engines' boxes hold it
 	lines      []line // its text, top down
@@ -55,16 +56,18 @@ type box struct {
 // line is a line of text in a box.
 type line struct {
 	text  string
-	class string    // "name", "state", "due", "error" or "note"
+	class string    // "name", "state", "answer", "due", "error" or "note"
 	due   time.Time // for "due": when the start it counts down to is due
 	verb  string    // for "due": "starts" or "restarts"
 }
 
-// arrow runs from an input's box down to its dependent's, through points.
+// arrow runs from an input's or flag's box down to its dependent's,
+// through points.
 type arrow struct {
 	from, to []string // paths of the boxes
 	points   []point
 	missing  bool // the input has no running worker
+	flag     bool // it runs from a flag to a manifold gated on it
 	back     bool // it closes a cycle, so it cannot point down
 	depth    int  // of the boxes it joins
 }
@@ -127,8 +130,13 @@ func newBox(path []string, m dependency.ManifoldReport, absent bool, depth int, 
 	if absent {
 		b.lines = append(b.lines, line{text: "not installed", class: "state"})
 	} else {
+		b.off = offOf(m)
 		b.lines = append(b.lines, line{text: fmt.Sprintf("%s · %s", m.State, plural(m.StartCount, "start")), class: "state"})
 	}
+	if m.Flag != nil {
+		b.lines = append(b.lines, line{text: "flag " + answerWord(*m.Flag), class: "answer"})
+	}
+	b.lines = append(b.lines, b.offLines()...)
 	if !m.Due.IsZero() {
 		verb := "starts"
 		if m.StartCount > 0 || m.Err != nil {
@@ -136,9 +144,13 @@ func newBox(path []string, m dependency.ManifoldReport, absent bool, depth int, 
 		}
 		b.lines = append(b.lines, line{text: verb + " " + untilText(m.Due.Sub(now)), class: "due", due: m.Due, verb: verb})
 	}
-	if m.Err != nil {
+	if m.Err != nil && b.off != gated {
+		class := "error"
+		if b.off == waiting {
+			class = "note" // waiting is no fault: not red
+		}
 		for _, text := range wrap(m.Err.Error(), maxChars, errorLines) {
-			b.lines = append(b.lines, line{text: text, class: "error"})
+			b.lines = append(b.lines, line{text: text, class: class})
 		}
 	}
 	b.w = max(minWidth, float64(longestLine(b.sizingTexts()))*charWidth+2*padX)

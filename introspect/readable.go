@@ -2,13 +2,14 @@ package introspect
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/seedworks/dependency"
 )
 
-// readableLimit is how many boxes (manifolds and inputs that are not
-// installed, nested ones included) a picture draws in full, and at most
+// readableLimit is how many boxes (manifolds, and inputs and flags that
+// are not installed, nested ones included) a picture draws in full, and at most
 // how many a partial picture draws. An agent has a few hundred; many more
 // boxes are too many to read, and the layout would cost more than a page
 // refreshed each second should.
@@ -16,12 +17,13 @@ const readableLimit = 500
 
 // selection is what a partial picture keeps of one engine: the manifolds
 // that need a look (not started, or with an error, or holding a nested
-// engine with such a manifold), then their inputs that are not installed,
-// then their installed inputs and dependents, while the limit allows. A
-// nil selection keeps every manifold and every input not installed.
+// engine with such a manifold), then their inputs and flags that are not
+// installed, then their installed inputs, flags and dependents, while the
+// limit allows. A nil selection keeps every manifold and every input and
+// flag not installed.
 type selection struct {
 	names  []string              // kept, in order
-	absent []string              // inputs not installed that are kept, in order
+	absent []string              // inputs and flags not installed that are kept, in order
 	inner  map[string]*selection // for each kept manifold with a nested engine
 	stats  *selectionStats       // shared by the whole picture
 }
@@ -30,7 +32,7 @@ type selectionStats struct {
 	wanted      int // manifolds that need a look
 	kept        int // of those, drawn
 	shown       int // manifolds drawn in all
-	absent      int // inputs not installed of the manifolds kept that need a look
+	absent      int // inputs and flags not installed of the manifolds kept that need a look
 	absentShown int // of those, drawn
 }
 
@@ -51,7 +53,7 @@ func (sel *selection) choose(report dependency.Report, budget *int) {
 			wanted = append(wanted, name)
 			continue
 		}
-		for _, input := range m.Inputs {
+		for input := range links(m) {
 			if _, installed := report.Manifolds[input]; installed && needsLook(report.Manifolds[input]) {
 				near = append(near, name) // a dependent of one that needs a look
 				break
@@ -59,7 +61,7 @@ func (sel *selection) choose(report dependency.Report, budget *int) {
 		}
 	}
 	for _, name := range wanted {
-		for _, input := range report.Manifolds[name].Inputs {
+		for input := range links(report.Manifolds[name]) {
 			if m, installed := report.Manifolds[input]; installed && !needsLook(m) {
 				near = append(near, input)
 			}
@@ -113,7 +115,8 @@ func needsLook(m dependency.ManifoldReport) bool {
 }
 
 // keep returns the names of report's manifolds that sel draws, in order,
-// and the inputs they name that are not installed and that sel draws.
+// and the inputs and flags they name that are not installed and that sel
+// draws.
 func (sel *selection) keep(report dependency.Report) (names, absent []string) {
 	if sel == nil {
 		names = sortedNames(report)
@@ -122,12 +125,12 @@ func (sel *selection) keep(report dependency.Report) (names, absent []string) {
 	return slices.Clone(sel.names), slices.Clone(sel.absent)
 }
 
-// absentInputs returns the inputs of the named manifolds that report does
-// not install, in order, each once.
+// absentInputs returns the inputs and flags of the named manifolds that
+// report does not install, in order, each once.
 func absentInputs(report dependency.Report, names []string) []string {
 	var absent []string
 	for _, name := range names {
-		for _, input := range report.Manifolds[name].Inputs {
+		for input := range links(report.Manifolds[name]) {
 			if _, installed := report.Manifolds[input]; !installed {
 				absent = append(absent, input)
 			}
@@ -137,13 +140,13 @@ func absentInputs(report dependency.Report, names []string) []string {
 	return slices.Compact(absent)
 }
 
-// countAbsent counts the boxes of inputs that are not installed in a
-// picture of all of report, nested engines' included.
+// countAbsent counts the boxes of inputs and flags that are not installed
+// in a picture of all of report, nested engines' included.
 func countAbsent(report dependency.Report) int {
 	absent := make(map[string]bool)
 	n := 0
 	for _, m := range report.Manifolds {
-		for _, input := range m.Inputs {
+		for input := range links(m) {
 			if _, installed := report.Manifolds[input]; !installed {
 				absent[input] = true
 			}
@@ -153,6 +156,23 @@ func countAbsent(report dependency.Report) int {
 		}
 	}
 	return n + len(absent)
+}
+
+// links yields the names m links to, each with whether it is a flag:
+// its inputs, then its flags. A name may come twice, as both.
+func links(m dependency.ManifoldReport) iter.Seq2[string, bool] {
+	return func(yield func(string, bool) bool) {
+		for _, input := range m.Inputs {
+			if !yield(input, false) {
+				return
+			}
+		}
+		for _, flag := range m.Flags {
+			if !yield(flag, true) {
+				return
+			}
+		}
+	}
 }
 
 // nested returns the selection of the named manifold's nested engine.

@@ -101,6 +101,7 @@ func layoutReports() map[string]dependency.Report {
 			"ctl\x00\x1f\xff": failed("line one\nline two\tand a tab, \x00 and some more text that goes on and on and on and on past three lines of forty characters", time.Minute, "名前"),
 		}),
 	}
+	reports["flags"] = flagsReport()
 	fan := map[string]dependency.ManifoldReport{"hub": started()}
 	for i := range 30 {
 		fan[fmt.Sprintf("spoke%02d", i)] = started("hub")

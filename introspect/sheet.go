@@ -69,18 +69,23 @@ func layOut(report dependency.Report, sel *selection, path []string, depth int, 
 	var arrows []arrow
 	for i, name := range names {
 		m := report.Manifolds[name]
-		joined := make(map[int]bool)
-		for _, input := range m.Inputs {
+		joined := make(map[int]int) // the arrow from each box joined to this one
+		for input, flag := range links(m) {
 			from, drawn := index[input]
-			if !drawn || joined[from] {
-				continue // left out of a partial drawing, or named twice
+			if !drawn {
+				continue // left out of a partial drawing
 			}
-			joined[from] = true
+			if k, twice := joined[from]; twice {
+				arrows[k].flag = arrows[k].flag || flag // one arrow, a flag's if either is
+				continue
+			}
+			joined[from] = len(arrows)
 			edges = append(edges, edge{from, i})
 			arrows = append(arrows, arrow{
 				from:    s.boxes[from].path,
 				to:      s.boxes[i].path,
-				missing: s.boxes[from].absent || slices.Contains(m.Missing, input),
+				missing: s.boxes[from].absent || !flag && slices.Contains(m.Missing, input),
+				flag:    flag,
 				depth:   depth,
 			})
 		}

@@ -17,6 +17,8 @@ const svgStyle = `.introspect text{font:12px ui-monospace,"DejaVu Sans Mono",mon
 	`.introspect .title{font-size:13px}` +
 	`.introspect .error{fill:#b3141f}` +
 	`.introspect .note,.introspect .absent text{fill:#57606a}` +
+	`.introspect .open .answer{fill:#1a7f37;font-weight:bold}` +
+	`.introspect .closed .answer{fill:#57606a;font-weight:bold}` +
 	`.introspect .manifold>rect{stroke:#57606a;stroke-width:1}` +
 	`.introspect .started>rect{fill:#c9f2c9}` +
 	`.introspect .starting>rect{fill:#f5e79e}` +
@@ -26,21 +28,28 @@ const svgStyle = `.introspect text{font:12px ui-monospace,"DejaVu Sans Mono",mon
 	`.introspect .engine>rect{fill-opacity:.45}` +
 	`.introspect .failed>rect{stroke:#cf222e;stroke-width:3}` +
 	`.introspect .absent>rect{fill:#fff;stroke:#8c959f;stroke-dasharray:4 3}` +
+	`.introspect .gated>rect{fill:#f6f8fa;stroke:#8c959f;stroke-dasharray:8 3}` +
+	`.introspect .gated text{fill:#57606a}` +
 	`.introspect .arrow{fill:none;stroke:#424a53;stroke-width:1.2;marker-end:url(#introspect-arrowhead)}` +
 	`.introspect .arrow.missing{stroke-dasharray:5 4}` +
+	`.introspect .arrow.flag{stroke:#0969da;stroke-dasharray:2 3}` +
 	`.introspect .arrow.back{stroke:#cf222e}` +
 	`.introspect marker path{fill:#424a53}`
 
 // svgStyleHash is the CSP source of svgStyle: "sha256-" and the base64 of
 // its SHA-256.
-const svgStyleHash = "sha256-Ia2uHWL+zlOQ8USmqXEo7h+BpP7OVrTy4JqRQlLdOcs="
+const svgStyleHash = "sha256-MoW4R8/aR7q0f5i2MsH4PebWpqmHHG6MT4APCTCPduo="
 
 // svg writes the picture as a standalone SVG document. Each manifold is a
-// group of class "manifold" and its state (and "failed" while it has an
-// error, "engine" when it holds a nested engine), with data-path its names
-// from the top engine joined by "/"; an input that is not installed is of
-// class "absent" instead. Each input is a path of class "arrow" ("missing"
-// while the input is not running). The root carries the engine's state,
+// group of class "manifold" and its state, with data-path its names from
+// the top engine joined by "/", and of these classes when they apply:
+// "failed" while it has an error that is no wait for an input, "mistake"
+// too for a mistake, "waiting" while it waits for an input, "gated"
+// while a flag keeps it off (never "failed" then), "engine" when it holds
+// a nested engine, and "flag" with "open" or "closed" for a flag. An
+// input or flag that is not installed is of class "absent" instead. Each
+// input is a path of class "arrow" ("missing" while the input is not
+// running), and each flag one of class "arrow flag". The root carries the engine's state,
 // the time it was drawn and how many manifolds it has and draws, for the
 // page's script; a countdown's text carries when its start is due.
 func (p *picture) svg() string {
@@ -101,6 +110,9 @@ func writeArrow(b *strings.Builder, a arrow) {
 	if a.missing {
 		class += " missing"
 	}
+	if a.flag {
+		class += " flag"
+	}
 	if a.back {
 		class += " back"
 	}
@@ -126,9 +138,12 @@ func writeBox(b *strings.Builder, bx box) {
 	if bx.absent {
 		attr(b, "class", "absent")
 	} else {
-		class := "manifold " + m.State.String()
-		if m.Err != nil {
+		class := "manifold " + m.State.String() + offClasses[bx.off]
+		if m.Err != nil && bx.off != gated && bx.off != waiting {
 			class += " failed"
+		}
+		if m.Flag != nil {
+			class += " flag " + answerWord(*m.Flag)
 		}
 		if bx.engine {
 			class += " engine"
@@ -170,20 +185,35 @@ func (bx box) tooltip() string {
 		return lines[0] + "\nnot installed"
 	}
 	lines = append(lines, m.State.String()+", "+plural(m.StartCount, "start"))
+	if m.Flag != nil {
+		lines = append(lines, "a flag, answering "+answerWord(*m.Flag))
+	}
+	if len(m.Gated) > 0 {
+		lines = append(lines, "gated, deliberately off, by "+listed(m.Gated))
+	}
 	if !m.Started.IsZero() {
 		lines = append(lines, "last started "+m.Started.UTC().Format(time.RFC3339))
 	}
 	if len(m.Inputs) > 0 {
 		lines = append(lines, "inputs: "+listed(m.Inputs))
 	}
+	if len(m.Flags) > 0 {
+		lines = append(lines, "flags: "+listed(m.Flags))
+	}
 	if len(m.Missing) > 0 {
 		lines = append(lines, "missing: "+listed(m.Missing))
 	}
 	if m.Err != nil {
-		lines = append(lines, "error: "+m.Err.Error())
+		lines = append(lines, errorWords[bx.off]+m.Err.Error())
 	}
 	return strings.Join(lines, "\n")
 }
+
+// offClasses are the classes of a box by why its manifold is off.
+var offClasses = [...]string{notOff: "", gated: " gated", waiting: " waiting", mistake: " mistake"}
+
+// errorWords introduce a tooltip's error by why its manifold is off.
+var errorWords = [...]string{notOff: "error: ", gated: "last error: ", waiting: "waiting: ", mistake: "mistake: "}
 
 // tooltipNames is how many names a tooltip lists of a manifold's inputs,
 // or of those missing, so that a manifold of thousands of inputs does not

@@ -43,8 +43,10 @@ func (s *summer) flush() {
 }
 
 // report adds what the picture shows: states, names, start counts, times,
-// errors, inputs and what is missing, and nested engines. Worker reports,
-// resources and WaitingFor are not drawn, so they are left out.
+// errors and whether each is a mistake or a wait, inputs and what is
+// missing, flags, what gates each manifold and each flag's answer, and
+// nested engines. Worker reports, resources and WaitingFor are not drawn,
+// so they are left out.
 func (s *summer) report(r dependency.Report) {
 	s.number(int64(r.State))
 	s.error(r.Err)
@@ -57,8 +59,12 @@ func (s *summer) report(r dependency.Report) {
 		s.time(m.Started)
 		s.error(m.Err)
 		s.time(m.Due)
+		s.number(int64(offOf(m)))
 		s.texts(m.Inputs)
 		s.texts(m.Missing)
+		s.texts(m.Flags)
+		s.texts(m.Gated)
+		s.flag(m.Flag)
 		if m.Engine == nil {
 			s.number(0)
 			continue
@@ -99,6 +105,18 @@ func (s *summer) error(err error) {
 	}
 	s.number(1)
 	s.text(err.Error())
+}
+
+// flag adds a flag's answer, or that there is none.
+func (s *summer) flag(answer *bool) {
+	switch {
+	case answer == nil:
+		s.number(0)
+	case *answer:
+		s.number(1)
+	default:
+		s.number(2)
+	}
 }
 
 // time adds t as an instant: the picture shows times in UTC.
