@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/seedworks/dependency"
@@ -485,5 +486,138 @@ func ExampleEngine_Uninstall() {
 	// uninstall db: <nil>
 	// api: stopped, missing ["db"]: input "db" not running: dependency not available
 	// uninstall db again: "db" manifold not installed
+	// engine stopped: <nil>
+}
+
+// leaderConfig is a config file's worker: it holds the file's "leader"
+// value, and stops with ErrBounce to be read afresh when the file changes.
+type leaderConfig struct {
+	dependency.Worker
+	leader bool
+}
+
+func ExampleNewFlag() {
+	files := make(chan bool, 2) // the "leader" value each reading of the config file finds
+	files <- false
+	files <- true
+	edited := make(chan struct{}) // a send tells the config worker its file changed
+	answers := make(chan bool, 2)
+	working := make(chan struct{})
+
+	engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+	err := dependency.Install(engine, dependency.Manifolds{
+		"config": {
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return &leaderConfig{dependency.NewWorker(func(ctx context.Context) error {
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-edited:
+						return dependency.ErrBounce // read the file again
+					}
+				}), <-files}, nil
+			},
+			Output: dependency.OutputOf(func(w *leaderConfig) bool { return w.leader }),
+		},
+		"leader-flag": {
+			Inputs: []string{"config"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				leader, err := dependency.Get[bool](get, "config")
+				if err != nil {
+					return nil, err
+				}
+				answers <- leader
+				return dependency.NewFlag(leader), nil
+			},
+		},
+		"janitor": {
+			Flags: []string{"leader-flag"}, // runs only on the leader
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return dependency.NewWorker(func(ctx context.Context) error {
+					close(working)
+					<-ctx.Done()
+					return ctx.Err()
+				}), nil
+			},
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot install:", err)
+		return
+	}
+	fmt.Println("leader:", <-answers)
+	fmt.Println("janitor gated by", engine.Report().Manifolds["janitor"].Gated)
+	edited <- struct{}{} // the file now says "leader": true
+	fmt.Println("leader:", <-answers)
+	<-working
+	fmt.Println("janitor runs")
+	engine.Kill()
+	fmt.Println("engine stopped:", engine.Wait())
+	// Output:
+	// leader: false
+	// janitor gated by [leader-flag]
+	// leader: true
+	// janitor runs
+	// engine stopped: <nil>
+}
+
+func ExampleGate() {
+	gate := dependency.NewGate()
+	var upgrade sync.Once // the upgrade steps run once, however often the upgrader restarts
+	serving := make(chan struct{})
+	stopped := make(chan struct{})
+
+	engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+	err := dependency.Install(engine, dependency.Manifolds{
+		"upgrade-gate": gate.Manifold(),
+		"upgrader": {
+			Inputs: []string{"upgrade-gate"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				gate, err := dependency.Get[*dependency.Gate](get, "upgrade-gate")
+				if err != nil {
+					return nil, err
+				}
+				return dependency.NewWorker(func(ctx context.Context) error {
+					upgrade.Do(gate.Open) // the steps are done: let the API serve
+					<-ctx.Done()
+					return ctx.Err()
+				}), nil
+			},
+		},
+		"api-server": {
+			Flags: []string{"upgrade-gate"}, // serves only once upgraded
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return dependency.NewWorker(func(ctx context.Context) error {
+					close(serving)
+					<-ctx.Done()
+					close(stopped)
+					return ctx.Err()
+				}), nil
+			},
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot install:", err)
+		return
+	}
+	<-serving
+	fmt.Println("api-server serving")
+
+	// A migration locks the gate down: once Lockdown returns, nothing
+	// gated on it runs.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = gate.Lockdown(ctx)
+	select {
+	case <-stopped:
+		fmt.Println("lockdown:", err, "- api-server has stopped")
+	default:
+		fmt.Println("lockdown:", err, "- but api-server still runs")
+	}
+	engine.Kill()
+	fmt.Println("engine stopped:", engine.Wait())
+	// Output:
+	// api-server serving
+	// lockdown: <nil> - api-server has stopped
 	// engine stopped: <nil>
 }

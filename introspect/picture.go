@@ -46,11 +46,11 @@ type box struct {
 	path       []string // the names of the engines' manifolds that hold it, then its own
 	x, y, w, h float64  // top left corner and size
 	report     dependency.ManifoldReport
-	absent     bool // an input or flag that is not installed
-	off        offKind
-	engine     bool   // it holds a nested engine's boxes
-	depth      int    // how many nested engines' boxes hold it
-	lines      []line // its text, top down
+	absent     bool    // an input or flag that is not installed
+	off        offKind // why its manifold does not run, when not for a failure
+	engine     bool    // it holds a nested engine's boxes
+	depth      int     // how many nested engines' boxes hold it
+	lines      []line  // its text, top down
 }
 
 // line is a line of text in a box.
