@@ -89,6 +89,42 @@ func TestAgentBouncesDependentsWhenConfigChanges(t *testing.T) {
 	agent.wantOutput(t, "ran for 15s: stopping", "agent stopped cleanly")
 }
 
+// Editing "leader" starts or stops the janitor, which the leader flag
+// gates, and restarts nothing but the flag itself.
+func TestAgentLeaderFlagGatesJanitor(t *testing.T) {
+	t.Parallel()
+	configPath := writeConfig(t, "1s")
+	agent := startAgent(t, "-config", configPath, "-for", "15s") // room for a slow machine
+	all := []string{"config", "metrics", "api-caller", "heartbeat", "log-sender", "status", "workload", "self", "leader-flag", "janitor"}
+	before := agent.waitForReport(t, "all started, the upgrade done", func(r dependency.Report) bool {
+		_, upgrading := r.Manifolds["upgrader"]
+		return allStarted(r, all...) && !upgrading
+	})
+
+	writeLeader(t, configPath, false)
+	off := agent.waitForReport(t, "janitor gated", func(r dependency.Report) bool {
+		janitor := r.Manifolds["janitor"]
+		return janitor.State == dependency.StateStopped && slices.Equal(janitor.Gated, []string{"leader-flag"})
+	})
+	if flag := off.Manifolds["leader-flag"].Flag; flag == nil || *flag {
+		t.Errorf("leader-flag answers %v with \"leader\": false, want false", flag)
+	}
+	writeLeader(t, configPath, true)
+	on := agent.waitForReport(t, "janitor started again", func(r dependency.Report) bool {
+		return r.Manifolds["janitor"].StartCount > before.Manifolds["janitor"].StartCount && allStarted(r, "janitor")
+	})
+	for _, name := range all {
+		got, was := on.Manifolds[name].StartCount, before.Manifolds[name].StartCount
+		want := map[string]int{"leader-flag": 2, "janitor": 1}[name] // the flag restarts on each edit
+		if got-was != want {
+			t.Errorf("%s started %d times after \"leader\" went false and true, want %d", name, got-was, want)
+		}
+	}
+
+	agent.wait(t, 0)
+	agent.wantOutput(t, "stopped     janitor", "started     janitor")
+}
+
 func TestAgentStopsCleanlyOnSignal(t *testing.T) {
 	t.Parallel()
 	agent := startAgent(t, "-for", "1m")
@@ -197,6 +233,16 @@ func writeConfig(t *testing.T, heartbeat string) string {
 func writeConfigFile(t *testing.T, path, heartbeat string) {
 	t.Helper()
 	config := strings.NewReplacer(`"drop_every": "5s"`, `"drop_every": "1h"`, `"heartbeat": "1s"`, `"heartbeat": "`+heartbeat+`"`).Replace(defaultConfig)
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeLeader writes the config that writeConfig writes, with "leader" set
+// to leader.
+func writeLeader(t *testing.T, path string, leader bool) {
+	t.Helper()
+	config := strings.NewReplacer(`"drop_every": "5s"`, `"drop_every": "1h"`, `"leader": true`, `"leader": `+strconv.FormatBool(leader)).Replace(defaultConfig)
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

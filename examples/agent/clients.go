@@ -67,6 +67,22 @@ func callEvery(conn *apiConn, m *metrics, interval time.Duration, method, counte
 	})
 }
 
+// janitorInterval is how often the janitor sweeps.
+const janitorInterval = time.Second
+
+// startJanitor returns a task that counts a sweep in m each interval: the
+// work only the leader does. m may be nil: the count is then not kept.
+func startJanitor(m *metrics, interval time.Duration) *task {
+	return startTask(func(dying <-chan struct{}) error {
+		return every(dying, interval, func() error {
+			if m != nil {
+				m.Add("sweeps", 1)
+			}
+			return nil
+		})
+	})
+}
+
 // upgradeSteps is how many steps the upgrader runs before uninstalling itself.
 const upgradeSteps = 5
 

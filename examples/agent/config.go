@@ -21,6 +21,7 @@ var errUnsupportedConfig = errors.New("unsupported config")
 // defaultConfig is written to a temp file when no -config flag is given.
 const defaultConfig = `{
   "version": 1,
+  "leader": true,
   "api_address": "api.example.invalid:17070",
   "drop_every": "5s",
   "heartbeat": "1s",
@@ -32,8 +33,10 @@ const defaultConfig = `{
 // Config is the parsed config file. Workers get it through the "config"
 // manifold's Output and never see it change: an edited file restarts the
 // config worker, and the engine bounces every manifold downstream of it.
+// An edit of Leader alone restarts only the "leader-flag" manifold.
 type Config struct {
 	Version       int      `json:"version"`
+	Leader        bool     `json:"leader"` // whether this agent is the leader, which alone runs the janitor
 	APIAddress    string   `json:"api_address"`
 	DropEvery     duration `json:"drop_every"`      // how often the fake API connection drops
 	Heartbeat     duration `json:"heartbeat"`       // how often heartbeat pings the API

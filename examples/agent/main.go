@@ -106,7 +106,7 @@ func printBanner(stdout io.Writer, url, configPath string, tempConfig bool) {
 		fmt.Fprint(stdout, " (a temp file, removed at exit)")
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "edit the config to bounce everything downstream of it; Ctrl-C stops the agent")
+	fmt.Fprintln(stdout, "edit the config to bounce everything downstream of it, or its \"leader\" to start or stop the janitor; Ctrl-C stops the agent")
 }
 
 // exitCode prints the final line and turns Wait's error into the exit code.

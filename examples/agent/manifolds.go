@@ -61,6 +61,7 @@ func isFatal(err error) bool {
 //	metrics ─► heartbeat, log-sender
 //	upgrader ─► status (optional; uninstalled once the upgrade is done)
 //	self ─► status
+//	metrics ─► janitor, gated by leader-flag (runs only while "leader" is true)
 //
 // configPath is the file the "config" manifold watches; printer prints the
 // nested engine's events.
@@ -143,6 +144,32 @@ func manifolds(engine dependency.Engine, configPath string, printer *printer) de
 					return nil, err
 				}
 				return startStatusWorker(conn, self, progress), nil
+			},
+		},
+
+		// leader-flag answers the config file's "leader" value. It watches
+		// the file itself, rather than take "config" as an input, so that
+		// editing "leader" restarts nothing but it, and an edit of anything
+		// else, which restarts it with "config", keeps its answer.
+		"leader-flag": {
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return startLeaderFlag(configPath)
+			},
+		},
+
+		// janitor sweeps only on the leader: it is gated by leader-flag,
+		// started when "leader" becomes true and stopped when it becomes
+		// false. It takes no input from the config, which would restart it
+		// on every edit.
+		"janitor": {
+			Inputs: []string{"metrics"},
+			Flags:  []string{"leader-flag"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				var m *metrics
+				if err := getOptional(get, "metrics", &m); err != nil {
+					return nil, err
+				}
+				return startJanitor(m, janitorInterval), nil
 			},
 		},
 
