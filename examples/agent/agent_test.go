@@ -239,11 +239,17 @@ func writeConfigFile(t *testing.T, path, heartbeat string) {
 }
 
 // writeLeader writes the config that writeConfig writes, with "leader" set
-// to leader.
+// to leader. It replaces the file whole, as many editors save one, so that
+// the agent cannot read it half-written: that would restart "config" and
+// all that uses it.
 func writeLeader(t *testing.T, path string, leader bool) {
 	t.Helper()
 	config := strings.NewReplacer(`"drop_every": "5s"`, `"drop_every": "1h"`, `"leader": true`, `"leader": `+strconv.FormatBool(leader)).Replace(defaultConfig)
-	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+	next := path + ".next"
+	if err := os.WriteFile(next, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(next, path); err != nil {
 		t.Fatal(err)
 	}
 }
