@@ -1,7 +1,6 @@
 package introspect
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +18,7 @@ import (
 // whether it counts as ready, a word for its condition, and why.
 type condition struct {
 	ready bool
-	word  string // running, gated, completed, waiting, mistake, failed, starting, stopping, stopped
+	word  string // running, stopping, gated, mistake, waiting, completed, failed, starting, stopped
 	why   string // who gates it, what it waits for, its error and when it restarts
 }
 
@@ -39,25 +38,25 @@ func conditionAlone(m dependency.ManifoldReport, now time.Time) condition {
 	if !m.Due.IsZero() {
 		due = "starts " + untilText(m.Due.Sub(now))
 	}
-	switch {
+	switch off := offOf(m); {
 	case m.State == dependency.StateStarted:
 		return condition{ready: true, word: "running"}
 	case m.State == dependency.StateStopping:
 		return condition{word: "stopping"}
-	case m.State == dependency.StateStopped && len(m.Gated) > 0:
+	case off == gated:
 		return condition{ready: true, word: "gated", why: "by " + strings.Join(m.Gated, ", ")}
-	case isMistake(m.Err):
+	case off == mistake:
 		return condition{word: "mistake", why: errorText(m.Err)}
-	case m.State == dependency.StateStopped && len(m.Missing) > 0:
-		return condition{word: "waiting", why: "for " + strings.Join(m.Missing, ", ")}
+	case off == waiting && len(m.Missing) > 0:
+		return condition{word: "waiting", why: joinWhy(due, "for "+strings.Join(m.Missing, ", "))}
+	case off == waiting:
+		return condition{word: "waiting", why: joinWhy(due, "for an input")}
 	case m.State == dependency.StateStopped && m.Err == nil && m.StartCount > 0:
 		return condition{ready: true, word: "completed"}
-	case m.Err != nil && due != "":
+	case m.Err != nil:
 		return condition{word: "failed", why: joinWhy(due, errorText(m.Err))}
 	case m.State == dependency.StateStarting:
 		return condition{word: "starting", why: due}
-	case m.Err != nil:
-		return condition{word: "failed", why: errorText(m.Err)}
 	}
 	return condition{word: "stopped"}
 }
@@ -78,13 +77,6 @@ func ready(r dependency.Report, now time.Time) bool {
 		}
 	}
 	return true
-}
-
-// isMistake reports whether err wraps dependency.ErrMistake; an error whose
-// methods panic is not one.
-func isMistake(err error) (mistake bool) {
-	defer func() { _ = recover() }()
-	return errors.Is(err, dependency.ErrMistake)
 }
 
 // errorText returns err's message on one line; a panicking Error method
