@@ -7,13 +7,17 @@ import (
 	"time"
 
 	"github.com/juju/errors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seedworks/dependency"
 	"github.com/seedworks/dependency/introspect"
+	enginemetrics "github.com/seedworks/dependency/metrics"
 )
 
-// introspection serves the engine's page, report and graph over HTTP on
-// loopback, with introspect.Handler. It is outside the engine, like a
+// introspection serves the engine's page, report, graph, probes and status
+// over HTTP on loopback, with introspect.Handler, and its Prometheus
+// metrics at /metrics. It is outside the engine, like a
 // supervisor's debug endpoint, so that its address stays the same however
 // often the workers restart, and it keeps answering while the engine stops.
 type introspection struct {
@@ -29,8 +33,13 @@ func serveIntrospection(engine dependency.Engine, port int) (*introspection, err
 	if err != nil {
 		return nil, errors.Annotate(err, "cannot serve introspection")
 	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(enginemetrics.NewCollector(engine, "agent", nil))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.Handle("/", introspect.Handler(engine))
 	s := &introspection{
-		server:   &http.Server{Handler: introspect.Handler(engine), ReadHeaderTimeout: 5 * time.Second},
+		server:   &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
 		listener: listener,
 		done:     make(chan struct{}),
 	}

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -82,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	printBanner(stdout, web.URL(), configPath, opts.configPath == "")
 
 	stopSignals := handleSignals(engine, out, cleanup)
+	defer announceReady(engine, out)()
 	if opts.runFor > 0 {
 		timer := time.AfterFunc(opts.runFor, func() {
 			out.printf("ran for %v: stopping", opts.runFor)
@@ -98,9 +100,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitCode(err, out, stderr)
 }
 
+// announceReady says "ready" once the engine has settled, as a service
+// would tell its supervisor, and returns the func that stops waiting.
+func announceReady(engine dependency.Engine, out *printer) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if dependency.WaitSettled(ctx, engine) == nil {
+			out.printf("ready: every manifold runs, is gated, or waits for an input")
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // printBanner tells a newcomer where to look and what to try.
 func printBanner(stdout io.Writer, url, configPath string, tempConfig bool) {
 	fmt.Fprintf(stdout, "introspection: %s\n", url)
+	for _, path := range []string{"livez", "readyz?verbose", "status", "metrics"} {
+		fmt.Fprintf(stdout, "  curl '%s%s'\n", url, path)
+	}
 	fmt.Fprintf(stdout, "config: %s", configPath)
 	if tempConfig {
 		fmt.Fprint(stdout, " (a temp file, removed at exit)")
