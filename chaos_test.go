@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -125,7 +126,7 @@ func (c *chaos) installAll() {
 // install installs a new version of s, which is not installed.
 func (c *chaos) install(s *chaosSpec) {
 	s.version++
-	c.step("Install(%q) inputs %q kind %d", s.name, s.inputs, s.kind)
+	c.step("Install(%q) inputs %q flags %q kind %d flag %v", s.name, s.inputs, s.flags, s.kind, s.flag)
 	if err := c.engine.Install(s.name, c.manifold(s)); err != nil {
 		c.fatalf("Install(%q) = %v, want nil", s.name, err)
 	}
@@ -208,11 +209,7 @@ func (c *chaos) operate() {
 		c.injectFailure()
 	case op < 38:
 		if s := c.pick(isInstalled); s != nil {
-			c.step("Uninstall(%q)", s.name)
-			if err := c.engine.Uninstall(s.name); err != nil {
-				c.fatalf("Uninstall(%q) = %v, want nil", s.name, err)
-			}
-			s.installed = false
+			c.uninstall(s, "")
 		}
 	case op < 40:
 		name := "ghost"
@@ -281,6 +278,8 @@ func (c *chaos) operate() {
 	case op < 80:
 		c.step("Report()")
 		c.engine.Report()
+	case op < 86:
+		c.flipFlag()
 	default:
 		d := []time.Duration{0, chaosTick, 10 * chaosTick, time.Second, 3 * time.Second}[c.rng.IntN(5)]
 		c.step("sleep %v", d)
@@ -367,10 +366,7 @@ func (c *chaos) injectPanic() {
 // reinstall uninstalls s and installs it again while its old worker, or
 // its cancelled start, is still stopping: their ends wait at the gate.
 func (c *chaos) reinstall(s *chaosSpec) {
-	c.step("Uninstall(%q) to reinstall", s.name)
-	if err := c.engine.Uninstall(s.name); err != nil {
-		c.fatalf("Uninstall(%q) = %v, want nil", s.name, err)
-	}
+	c.uninstall(s, " to reinstall")
 	c.install(s)
 }
 
@@ -390,14 +386,15 @@ func (c *chaos) installCycle() {
 	if target == nil {
 		return
 	}
-	// Installed manifolds that need target, directly or through others.
+	// Installed manifolds that need target, directly or through others,
+	// as an input or a flag.
 	needs := map[string]bool{target.name: true}
 	var closers []*chaosSpec
 	for _, s := range c.specs[target.index+1:] {
 		if !s.installed {
 			continue
 		}
-		for _, input := range s.inputs {
+		for _, input := range slices.Concat(s.inputs, s.flags) {
 			if needs[input] {
 				needs[s.name] = true
 				closers = append(closers, s)
@@ -410,10 +407,15 @@ func (c *chaos) installCycle() {
 	}
 	closer := closers[c.rng.IntN(len(closers))]
 	m := c.manifold(target)
-	m.Inputs = append(slices.Clone(target.inputs), closer.name)
-	c.step("Install(%q) with input %q, closing a cycle", target.name, closer.name)
+	as := "input"
+	if c.rng.IntN(3) == 0 {
+		as, m.Flags = "flag", append(slices.Clone(target.flags), closer.name)
+	} else {
+		m.Inputs = append(slices.Clone(target.inputs), closer.name)
+	}
+	c.step("Install(%q) with %s %q, closing a cycle", target.name, as, closer.name)
 	if err := c.engine.Install(target.name, m); !errors.Is(err, dependency.ErrCycle) {
-		c.fatalf("Install(%q) with input %q = %v, want ErrCycle", target.name, closer.name, err)
+		c.fatalf("Install(%q) with %s %q = %v, want ErrCycle", target.name, as, closer.name, err)
 	}
 }
 
@@ -466,6 +468,9 @@ func (c *chaos) check() {
 		if !slices.Equal(mr.Inputs, s.inputs) {
 			add("%q: Report Inputs %q, want %q", s.name, mr.Inputs, s.inputs)
 		}
+		if !slices.Equal(mr.Flags, s.flags) {
+			add("%q: Report Flags %q, want %q", s.name, mr.Flags, s.flags)
+		}
 		var missing []string
 		for _, input := range s.inputs {
 			if c.records[input].live == nil {
@@ -491,6 +496,7 @@ func (c *chaos) check() {
 func (c *chaos) quiet() {
 	c.t.Helper()
 	c.step("quiet")
+	var report dependency.Report
 	for i := 0; ; i++ {
 		c.mu.Lock()
 		for _, s := range c.specs {
@@ -503,25 +509,28 @@ func (c *chaos) quiet() {
 		}
 		c.mu.Unlock()
 		c.advance(chaosQuietStep)
-		settled := true
-		for _, mr := range c.engine.Report().Manifolds {
+		var busy []string
+		report = c.engine.Report()
+		for name, mr := range report.Manifolds {
 			if mr.State != dependency.StateStarted && mr.State != dependency.StateStopped {
-				settled = false
+				busy = append(busy, fmt.Sprintf("%q %v", name, mr.State))
 			}
 		}
-		if settled {
+		if len(busy) == 0 {
 			break
 		}
 		if i == 100 {
-			c.fatalf("engine still busy after %v without faults", 100*chaosQuietStep)
+			slices.Sort(busy)
+			c.fatalf("engine still busy after %v without faults: %s", 100*chaosQuietStep, strings.Join(busy, ", "))
 		}
 	}
 	c.check()
 	c.mu.Lock()
 	var problems []string
+	c.checkQuietFlags(report, func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) })
 	for _, s := range c.specs {
 		r := c.records[s.name]
-		if !s.installed || r.live != nil {
+		if !s.installed || r.live != nil || len(c.closedFlags(s)) > 0 {
 			continue
 		}
 		end := r.end
@@ -536,7 +545,7 @@ func (c *chaos) quiet() {
 				continue
 			}
 		}
-		problems = append(problems, fmt.Sprintf("%q: not running after quiet; its inputs run, and its last start or worker ended %v", s.name, end))
+		problems = append(problems, fmt.Sprintf("%q: not running after quiet; its inputs run, its flags are open, and its last start or worker ended %v", s.name, end))
 	}
 	c.mu.Unlock()
 	c.failIf(problems)
@@ -549,6 +558,12 @@ func (c *chaos) stop() {
 	if c.rng.IntN(2) == 0 {
 		c.operate() // not settled: Kill lands in the middle of it
 	}
+	// Every Kill the engine asked for so far has been called, so those
+	// called from now on are the shutdown's.
+	synctest.Wait()
+	c.mu.Lock()
+	c.shuttingDown = true
+	c.mu.Unlock()
 	wantErr := error(nil)
 	if c.rng.IntN(4) == 0 {
 		c.step("Install(\"fatal\"), whose start fails with a fatal error")

@@ -37,8 +37,21 @@ type chaosSpec struct {
 	installed bool
 	version   int // of the manifold installed last; each Install makes a new one
 	inputs    []string
+	flags     []string // its Manifold.Flags: names before it, like inputs, so the graph stays acyclic
 	kind      chaosKind
 	filtered  bool // the manifold has a Filter that wraps every error
+	flag      bool // its workers are Flags
+}
+
+// chaosVersion is what the manifold of one version of a spec was made
+// with, for its start funcs.
+type chaosVersion struct {
+	name    string
+	version int
+	inputs  []string
+	flags   []string
+	kind    chaosKind
+	flag    bool
 }
 
 // endKind is why a start or worker of a manifold ended.
@@ -72,6 +85,17 @@ type chaosRecord struct {
 	// holding is what a start in flight got from its inputs, once it has
 	// asked them all: with OrderedStop, none of them may be killed.
 	holding map[string]*chaosWorker
+	// admitting is, for a start in flight, the worker of each of its flags
+	// that admitted it: with OrderedStop, none of them may be killed on
+	// shutdown.
+	admitting map[string]*chaosWorker
+
+	// started is the worker of this name that the engine last said
+	// started (EventStarted), until it says that it stopped or that the
+	// manifold was uninstalled: the flag as the engine's loop knows it,
+	// kept by chaos.observe in the loop's order.
+	started *chaosWorker
+	answer  bool // what the next worker answers, if it is a Flag
 
 	panicStart   bool   // the next start panics
 	hostileStart error  // the next start fails with this error, whose methods panic
@@ -91,10 +115,12 @@ type chaos struct {
 
 	orderedStop bool // the engine's EngineConfig.OrderedStop, drawn from the seed
 
-	mu       sync.Mutex
-	records  map[string]*chaosRecord
-	problems []string
-	gated    []chaosGated // goroutines waiting at the gate
+	mu           sync.Mutex
+	records      map[string]*chaosRecord
+	problems     []string
+	gated        []chaosGated // goroutines waiting at the gate
+	events       []string     // the engine's latest events, for failure messages
+	shuttingDown bool         // the campaign has asked the engine to stop; every Kill from now on is the shutdown's
 }
 
 func newChaos(t *testing.T, seed uint64) *chaos {
@@ -107,12 +133,13 @@ func newChaos(t *testing.T, seed uint64) *chaos {
 	size := 20 + c.rng.IntN(181)
 	for i := range size {
 		s := &chaosSpec{name: fmt.Sprintf("m%03d", i), index: i}
+		c.records[s.name] = &chaosRecord{starts: make(map[int]int)}
 		c.redraw(s)
 		c.specs = append(c.specs, s)
-		c.records[s.name] = &chaosRecord{starts: make(map[int]int)}
 	}
 	config := chaosConfig
 	config.Logger = &chaosLogger{period: 5 + c.rng.Int64N(50)}
+	config.Observer = c.observe
 	c.orderedStop = c.rng.IntN(2) == 0
 	config.OrderedStop = c.orderedStop
 	engine, err := dependency.New(config)
@@ -123,8 +150,9 @@ func newChaos(t *testing.T, seed uint64) *chaos {
 	return c
 }
 
-// redraw gives s new random inputs among the names before it, a kind and a
-// filter. The graph stays acyclic because inputs always precede.
+// redraw gives s new random inputs and flags among the names before it, a
+// kind, a filter, and whether it is a flag. The graph stays acyclic because
+// inputs and flags always precede.
 func (c *chaos) redraw(s *chaosSpec) {
 	fanIn := c.rng.IntN(min(s.index, 4) + 1)
 	if c.rng.IntN(20) == 0 {
@@ -132,18 +160,59 @@ func (c *chaos) redraw(s *chaosSpec) {
 	}
 	picked := make(map[int]bool)
 	s.inputs = nil
-	for len(s.inputs) < fanIn {
+	for len(s.inputs) < fanIn && len(picked) < s.index {
 		j := c.rng.IntN(s.index)
 		if c.rng.IntN(2) == 0 {
 			j = s.index - 1 - c.rng.IntN(min(s.index, 5))
 		}
-		if !picked[j] {
-			picked[j] = true
+		if !picked[j] && (*chaosFlagBugs || len(c.specs[j].flags) == 0) {
 			s.inputs = append(s.inputs, c.specs[j].name)
 		}
+		picked[j] = true
 	}
 	s.kind = chaosKind(c.rng.IntN(4) % 3) // tolerant twice as often
 	s.filtered = c.rng.IntN(3) == 0
+	s.flag = c.rng.IntN(5) == 0
+	c.drawFlags(s)
+	answer := c.rng.IntN(3) > 0
+	c.mu.Lock()
+	c.records[s.name].answer = answer
+	c.mu.Unlock()
+}
+
+// drawFlags gives a third of the specs up to two flags, mostly among the
+// flags before them. Only with -chaos.flagbugs is a flag gated itself, a
+// flag one of the spec's inputs too, or a gated manifold an input.
+func (c *chaos) drawFlags(s *chaosSpec) {
+	s.flags = nil
+	if s.index == 0 || c.rng.IntN(3) > 0 || (!*chaosFlagBugs && (s.flag || c.isInput(s))) {
+		return
+	}
+	var flags []string
+	for _, f := range c.specs[:s.index] {
+		if f.flag {
+			flags = append(flags, f.name)
+		}
+	}
+	for range 1 + c.rng.IntN(2) {
+		var name string
+		switch {
+		case len(s.inputs) > 0 && c.rng.IntN(4) == 0:
+			name = s.inputs[c.rng.IntN(len(s.inputs))]
+		case len(flags) > 0 && c.rng.IntN(5) > 0:
+			name = flags[c.rng.IntN(len(flags))]
+		default:
+			name = c.specs[c.rng.IntN(s.index)].name // most likely not a flag: gated for good
+		}
+		if !slices.Contains(s.flags, name) && (*chaosFlagBugs || !slices.Contains(s.inputs, name)) {
+			s.flags = append(s.flags, name)
+		}
+	}
+}
+
+// isInput reports whether a spec after s lists it as an input.
+func (c *chaos) isInput(s *chaosSpec) bool {
+	return slices.ContainsFunc(c.specs[min(s.index+1, len(c.specs)):], func(d *chaosSpec) bool { return slices.Contains(d.inputs, s.name) })
 }
 
 // chaosGated is a goroutine waiting at the gate.
@@ -221,7 +290,10 @@ func (c *chaos) step(format string, args ...any) {
 // hold c.mu.
 func (c *chaos) fatalf(format string, args ...any) {
 	c.t.Helper()
-	c.t.Errorf("seed %d (OrderedStop %v): %s\nlatest steps:\n\t%s", c.seed, c.orderedStop, fmt.Sprintf(format, args...), strings.Join(c.steps, "\n\t"))
+	c.mu.Lock()
+	events := strings.Join(c.events, "\n\t")
+	c.mu.Unlock()
+	c.t.Errorf("seed %d (OrderedStop %v): %s\nlatest steps:\n\t%s\nlatest events:\n\t%s", c.seed, c.orderedStop, fmt.Sprintf(format, args...), strings.Join(c.steps, "\n\t"), events)
 	c.engine.Kill()
 	c.mu.Lock()
 	for _, r := range c.records {
@@ -251,13 +323,14 @@ func (c *chaos) problem(format string, args ...any) {
 
 // manifold makes the manifold for s's current version.
 func (c *chaos) manifold(s *chaosSpec) dependency.Manifold {
-	name, version, inputs, kind := s.name, s.version, slices.Clone(s.inputs), s.kind
+	v := chaosVersion{s.name, s.version, slices.Clone(s.inputs), slices.Clone(s.flags), s.kind, s.flag}
+	name := s.name
 	start := func(ctx context.Context, get dependency.GetResourceFunc) (dependency.Worker, error) {
 		defer c.gate(name)
-		return c.start(ctx, name, version, inputs, kind, get)
+		return c.start(ctx, v, get)
 	}
-	m := dependency.Manifold{Inputs: inputs, Output: c.output}
-	if kind == contextual {
+	m := dependency.Manifold{Inputs: v.inputs, Flags: v.flags, Output: c.output}
+	if v.kind == contextual {
 		m.StartContext = start
 	} else {
 		m.Start = func(get dependency.GetResourceFunc) (dependency.Worker, error) {
@@ -271,13 +344,16 @@ func (c *chaos) manifold(s *chaosSpec) dependency.Manifold {
 }
 
 // start is every manifold's start func.
-func (c *chaos) start(ctx context.Context, name string, version int, inputs []string, kind chaosKind, get dependency.GetResourceFunc) (dependency.Worker, error) {
+func (c *chaos) start(ctx context.Context, v chaosVersion, get dependency.GetResourceFunc) (dependency.Worker, error) {
+	name, version, inputs, kind := v.name, v.version, v.inputs, v.kind
 	c.mu.Lock()
 	r := c.records[name]
 	if r.starting > 0 || r.live != nil {
 		c.problem("%q: a start began while another start or worker was alive", name)
 	}
 	r.starting++
+	r.admitting = c.checkAdmitted(name, v.flags)
+	admittedBy, answer := r.admitting, r.answer
 	panicNow, block, ignoreCancel := r.panicStart, r.blockNext && kind == contextual, r.ignoreCancel
 	hostile := r.hostileStart
 	r.panicStart, r.hostileStart = false, nil
@@ -288,7 +364,7 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 	defer func() {
 		c.mu.Lock()
 		r.starting--
-		r.holding = nil
+		r.holding, r.admitting = nil, nil
 		c.mu.Unlock()
 	}()
 
@@ -343,6 +419,7 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 	}
 	w := &chaosWorker{
 		c: c, name: name, version: version, inputs: inputs, seen: seen,
+		flag: v.flag, answer: answer, admittedBy: admittedBy,
 		stop: make(chan chaosStop, 1), kill: make(chan struct{}), done: make(chan struct{}),
 	}
 	c.mu.Lock()
@@ -350,6 +427,9 @@ func (c *chaos) start(ctx context.Context, name string, version int, inputs []st
 	r.starts[version]++
 	c.mu.Unlock()
 	go w.run()
+	if w.flag {
+		return chaosFlag{w}, nil
+	}
 	return w, nil
 }
 
@@ -370,7 +450,7 @@ type chaosOut struct {
 
 // output is every manifold's Output func: it gives out the *chaosWorker.
 func (c *chaos) output(in dependency.Worker, out any) error {
-	w := in.(*chaosWorker)
+	w := chaosWorkerOf(in)
 	target, ok := out.(*chaosOut)
 	if !ok {
 		return fmt.Errorf("out is %T, want *chaosOut", out)
@@ -403,6 +483,11 @@ type chaosWorker struct {
 	version int
 	inputs  []string
 	seen    map[string]*chaosWorker
+
+	flag       bool                    // its start returned it as a chaosFlag
+	answer     bool                    // its Check's answer, if it is a flag
+	admittedBy map[string]*chaosWorker // the flag workers that admitted it, by flag name; see observe
+	forGood    bool                    // its manifold was uninstalled: the engine stops it for good
 
 	stop     chan chaosStop
 	kill     chan struct{}
@@ -443,15 +528,34 @@ func (w *chaosWorker) Kill() {
 
 func (w *chaosWorker) Wait() error { <-w.done; return w.err }
 
+// open reports whether w, a worker the engine reported started, lets the
+// manifolds gated on its name start: it is a Flag that answered true.
+func (w *chaosWorker) open() bool { return w != nil && w.flag && w.answer }
+
+// chaosFlag is the worker of a flag manifold.
+type chaosFlag struct{ *chaosWorker }
+
+func (f chaosFlag) Check() bool { return f.answer }
+
+// chaosWorkerOf returns the *chaosWorker a start returned as in.
+func chaosWorkerOf(in dependency.Worker) *chaosWorker {
+	if f, ok := in.(chaosFlag); ok {
+		return f.chaosWorker
+	}
+	return in.(*chaosWorker)
+}
+
 // checkKill records a problem if, with OrderedStop, the engine kills w
 // while a worker started with it is alive, or a start that got it is in
-// flight. It runs on the goroutine that calls Kill.
+// flight, or, as a flag stopped for good, while one it admitted is. It
+// runs on the goroutine that calls Kill.
 func (c *chaos) checkKill(w *chaosWorker) {
 	if !c.orderedStop {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.checkFlagKill(w)
 	for name, r := range c.records {
 		if r.live != nil && r.live.seen[w.name] == w {
 			c.problem("%q: its worker was killed while %q's worker, started with it, was alive", w.name, name)
