@@ -28,15 +28,11 @@ package dependency_test
 // is stopping is killed at once, admitting nothing.
 
 import (
-	"flag"
 	"fmt"
 	"slices"
 
 	"github.com/seedworks/dependency"
 )
-
-var chaosFlagBugs = flag.Bool("chaos.flagbugs", false,
-	"let TestChaos draw flags that are gated themselves, and flags that are inputs too: the graphs of the engine bugs in chaos_flags_bug_test.go")
 
 // observe is the engine's Observer. It runs on the engine's loop, in the
 // loop's order, and keeps each record's started worker.

@@ -63,11 +63,7 @@ func TestChaos(t *testing.T) {
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Parallel()
-			bugs := ""
-			if *chaosFlagBugs {
-				bugs = " -chaos.flagbugs"
-			}
-			t.Logf("seed %d; replay with: go test -run TestChaos%s -chaos.seed %d", seed, bugs, seed)
+			t.Logf("seed %d; replay with: go test -run TestChaos -chaos.seed %d", seed, seed)
 			synctest.Test(t, func(t *testing.T) {
 				newChaos(t, seed).run()
 			})

@@ -165,7 +165,7 @@ func (c *chaos) redraw(s *chaosSpec) {
 		if c.rng.IntN(2) == 0 {
 			j = s.index - 1 - c.rng.IntN(min(s.index, 5))
 		}
-		if !picked[j] && (*chaosFlagBugs || len(c.specs[j].flags) == 0) {
+		if !picked[j] {
 			s.inputs = append(s.inputs, c.specs[j].name)
 		}
 		picked[j] = true
@@ -181,11 +181,11 @@ func (c *chaos) redraw(s *chaosSpec) {
 }
 
 // drawFlags gives a third of the specs up to two flags, mostly among the
-// flags before them. Only with -chaos.flagbugs is a flag gated itself, a
-// flag one of the spec's inputs too, or a gated manifold an input.
+// flags before them, and some of its inputs too; a flag may be gated
+// itself, and a gated manifold an input.
 func (c *chaos) drawFlags(s *chaosSpec) {
 	s.flags = nil
-	if s.index == 0 || c.rng.IntN(3) > 0 || (!*chaosFlagBugs && (s.flag || c.isInput(s))) {
+	if s.index == 0 || c.rng.IntN(3) > 0 {
 		return
 	}
 	var flags []string
@@ -204,15 +204,10 @@ func (c *chaos) drawFlags(s *chaosSpec) {
 		default:
 			name = c.specs[c.rng.IntN(s.index)].name // most likely not a flag: gated for good
 		}
-		if !slices.Contains(s.flags, name) && (*chaosFlagBugs || !slices.Contains(s.inputs, name)) {
+		if !slices.Contains(s.flags, name) {
 			s.flags = append(s.flags, name)
 		}
 	}
-}
-
-// isInput reports whether a spec after s lists it as an input.
-func (c *chaos) isInput(s *chaosSpec) bool {
-	return slices.ContainsFunc(c.specs[min(s.index+1, len(c.specs)):], func(d *chaosSpec) bool { return slices.Contains(d.inputs, s.name) })
 }
 
 // chaosGated is a goroutine waiting at the gate.

@@ -82,18 +82,23 @@ func (e *engine) heldBy(n *node) *node {
 }
 
 // gate makes n gated, and reports so, if one of its flags is closed: no
-// start is wanted until flagChanged finds them all open.
+// start is wanted until flagChanged finds them all open. A node that will
+// not start now holds nothing back, and, as a flag, is closed.
 func (e *engine) gate(n *node) bool {
-	for _, flag := range n.flags {
-		if !flag.openFlag() {
-			if n.state != gated {
-				e.enter(n, gated)
-				e.logf(slog.LevelDebug, n.name, "gated: flag %q is not open", flag.name)
-			}
-			return true
-		}
+	i := slices.IndexFunc(n.flags, func(flag *node) bool { return !flag.openFlag() })
+	switch {
+	case i < 0:
+		return false
+	case n.state == gated:
+		return true
 	}
-	return false
+	e.enter(n, gated)
+	e.logf(slog.LevelDebug, n.name, "gated: flag %q is not open", n.flags[i].name)
+	if n.answer(false) {
+		e.flagChanged(n)
+	}
+	e.launchHeld(n)
+	return true
 }
 
 // launchDue launches the starts whose delay has passed. All of them are due
@@ -113,18 +118,18 @@ func (e *engine) launchDue(due []*node) {
 func (e *engine) launchHeld(n *node) {
 	for _, held := range [][]*node{n.dependents, n.flagged} {
 		for _, d := range held {
-			if d.state == heldBack {
-				e.tryLaunch(d)
-			}
+			e.tryLaunch(d)
 		}
 	}
 }
 
-// tryLaunch starts a goroutine for n's held-back start, unless heldBy says
-// it must wait (then n stays held back, and launchHeld launches it) or a
-// flag is closed (then n is gated).
+// tryLaunch starts a goroutine for n's start if it is held back, unless
+// heldBy says it must wait (then n stays held back, and launchHeld launches
+// it) or a flag is closed (then n is gated). A node that is not held back
+// any more was launched or gated meanwhile, perhaps by the very launches
+// and gatings that its turn waited behind.
 func (e *engine) tryLaunch(n *node) {
-	if e.dying || e.heldBy(n) != nil || e.gate(n) {
+	if e.dying || n.state != heldBack || e.heldBy(n) != nil || e.gate(n) {
 		return
 	}
 	e.enter(n, starting)
@@ -148,24 +153,25 @@ func (e *engine) afterStart(n *node, check checked) {
 	}
 	e.enter(n, running)
 	e.logf(slog.LevelDebug, n.name, "worker started")
-	e.inputChanged(n)
 	n.isFlag = check.isFlag
+	changed := n.answer(check.open) // before its dependents look, as inputs, at what it answers
+	e.inputChanged(n)
 	if !check.isFlag {
 		e.notAFlag(n)
 	}
-	e.flagChanged(n, check.open)
+	if changed {
+		e.flagChanged(n)
+	}
 	e.tellAdmittedGone(n)
 	e.launchHeld(n) // those whose restart left their start due now
 }
 
-// flagChanged records n's answer as a flag. Only a change matters: when it
-// opens, the nodes gated on it start if every flag of theirs is open; when
-// it closes, those that run or start are stopped, and then stay gated.
-func (e *engine) flagChanged(n *node, open bool) {
-	if n.open == open {
-		return
-	}
-	n.open = open
+// flagChanged acts on a change of flag n's answer; only a change matters.
+// When it opens, the nodes gated on it start if every flag of theirs is
+// open; when it closes, those that run or start are stopped, and then stay
+// gated.
+func (e *engine) flagChanged(n *node) {
+	open := n.openFlag()
 	for _, d := range n.flagged {
 		switch {
 		case open && d.state == gated:
@@ -269,8 +275,11 @@ func (e *engine) remove(n *node) {
 	e.requestStop(n)
 	e.observe(Event{Kind: EventUninstalled, Manifold: n.name})
 	e.logf(slog.LevelInfo, n.name, "uninstalled")
+	closed := n.answer(false)
 	e.inputChanged(n)
-	e.flagChanged(n, false)
+	if closed {
+		e.flagChanged(n)
+	}
 	e.launchHeld(n)
 	e.forgetIfUnused(n)
 }
@@ -314,11 +323,12 @@ func (e *engine) afterStop(n *node, end ended, released []*node) {
 	if e.dying {
 		return // too many restarts
 	}
+	closed := !n.aboutToStart() && n.answer(false) // a flag restarting after a bounce keeps its answer until it answers anew
 	if end.ran {
 		e.inputChanged(n)
 	}
-	if !n.aboutToStart() {
-		e.flagChanged(n, false) // a flag restarting after a bounce keeps its answer until it answers anew
+	if closed {
+		e.flagChanged(n)
 	}
 	e.launchHeld(n)
 }

@@ -213,6 +213,12 @@ func (n *node) openFlag() bool {
 	return n.manifold != nil && n.open
 }
 
+// answer records n's answer as a flag, and reports whether it changed.
+func (n *node) answer(open bool) (changed bool) {
+	changed, n.open = n.open != open, open
+	return changed
+}
+
 // closedFlags returns the names, sorted, of n's flags that are not open.
 func (n *node) closedFlags() []string {
 	var names []string

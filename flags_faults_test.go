@@ -1,8 +1,7 @@
 package dependency_test
 
-// Engine bugs that TestChaos found in flags, each pinned by a minimal test
-// that fails until the engine is fixed, and skipped until then. TestChaos
-// draws the graphs that meet them only with -chaos.flagbugs.
+// Faults that TestChaos found in flags, each pinned by a minimal test that
+// failed until the engine was mended.
 
 import (
 	"testing"
@@ -15,7 +14,6 @@ import (
 // A manifold that lists a flag as an input too is not started on the
 // flag's old answer when the flag's worker fails: it stays gated.
 func TestFlagAlsoInputNotStartedWhenFlagFails(t *testing.T) {
-	t.Skip(`engine bug: afterStop restarts the dependents of a stopped flag (inputChanged) before it closes the flag (flagChanged), so one that lists the flag as an input too and has no worker is launched on the stale open answer; found by TestChaos -chaos.flagbugs -chaos.seed 7`)
 	synctest.Test(t, func(t *testing.T) {
 		h, answers := newHarness(), newFlagAnswers()
 		answers.set("f", true)
@@ -38,7 +36,6 @@ func TestFlagAlsoInputNotStartedWhenFlagFails(t *testing.T) {
 // A manifold that lists a flag as an input too is not started on the
 // flag's old answer when the flag's next worker answers false.
 func TestFlagAlsoInputNotStartedWhenAnswerTurnsFalse(t *testing.T) {
-	t.Skip(`engine bug: afterStart restarts the dependents of a flag's new worker (inputChanged) before it records the new answer (flagChanged), so one that lists the flag as an input too and has no worker is launched on the old open answer; found by TestChaos -chaos.flagbugs -chaos.seed 5`)
 	synctest.Test(t, func(t *testing.T) {
 		h, answers := newHarness(), newFlagAnswers()
 		answers.set("f", true)
@@ -64,7 +61,6 @@ func TestFlagAlsoInputNotStartedWhenAnswerTurnsFalse(t *testing.T) {
 // out the bounce delay of a restart, is closed when it finds itself gated:
 // the manifolds it admitted stop, and none starts on its old answer.
 func TestFlagRestartingGatedStaysOpen(t *testing.T) {
-	t.Skip(`engine bug: a flag restarting after a bounce keeps its answer while pending; when its own flag has closed meanwhile, tryLaunch gates it (gate) without closing it (flagChanged), so with no worker it stays open: what it admitted keeps running and new starts gated on it launch; found by TestChaos -chaos.flagbugs`)
 	synctest.Test(t, func(t *testing.T) {
 		h, answers := newHarness(), newFlagAnswers()
 		answers.set("g", true)
@@ -82,8 +78,10 @@ func TestFlagRestartingGatedStaysOpen(t *testing.T) {
 		advance(bounceDelay)
 		checkGated(t, engine, "f", "g")
 		h.checkLive(t, map[string]int{"f": 0, "d": 0})
-		advance(time.Hour)
+		advance(errorDelay - bounceDelay - 1)
 		h.checkAttempts(t, map[string]int{"d": 1})
+		advance(1) // g restarts open, and so f, then d
+		h.checkLive(t, map[string]int{"g": 2, "f": 2, "d": 2})
 		stopEngine(t, engine, nil)
 	})
 }
@@ -92,7 +90,6 @@ func TestFlagRestartingGatedStaysOpen(t *testing.T) {
 // that input finds itself gated instead, as it does when the input starts
 // or stops.
 func TestHeldBackByInputThatIsGatedLaunches(t *testing.T) {
-	t.Skip(`engine bug: when tryLaunch gates a held-back node (gate), the dependents it held back are not launched (launchHeld), so they stay held back for good; found by TestChaos -chaos.seed 2`)
 	synctest.Test(t, func(t *testing.T) {
 		h, answers := newHarness(), newFlagAnswers()
 		answers.set("f", true)
@@ -114,5 +111,31 @@ func TestHeldBackByInputThatIsGatedLaunches(t *testing.T) {
 			t.Errorf("h is %v, want started: its only input, g, is gated", state)
 		}
 		stopEngine(t, engine, nil)
+	})
+}
+
+// A manifold due together with the input that holds it back is launched
+// once, when that input finds itself gated, and not launched again when its
+// own turn of the due starts comes.
+func TestDueTogetherWithGatedInputLaunchesOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, answers := newHarness(), newFlagAnswers()
+		answers.set("f", true)
+		engine := newTestEngine(t, nil)
+		mustInstallAll(t, engine, dependency.Manifolds{
+			"f": h.flag("f", answers),
+			"g": gatedOn(h.manifold("g"), "f"),
+			"h": h.manifold("h", "g"),
+		})
+		synctest.Wait()
+		h.worker("g").fail(dependency.ErrBounce) // g due in bounceDelay, and h with it
+		synctest.Wait()
+		h.worker("f").fail(errFailed) // f closes while g waits
+		advance(bounceDelay)
+		checkGated(t, engine, "g", "f")
+		h.checkLive(t, map[string]int{"h": 2}) // once at boot, once after g's bounce
+		h.checkAttempts(t, map[string]int{"h": 2})
+		stopEngine(t, engine, nil)
+		h.checkNoDoubles(t)
 	})
 }
