@@ -186,20 +186,21 @@ func TestBackoffHugeFactorNeverNegative(t *testing.T) {
 			engine := newEngine(t, dependency.EngineConfig{BackoffFactor: 1e300, Observer: log.observe})
 			failures := 0
 			h.failStart("a", func() error {
-				if failures == 2000 {
+				if failures == 20 {
 					return nil
 				}
 				failures++
 				return errFailed
 			})
 			mustInstall(t, engine, "a", h.manifold("a"))
-			synctest.Wait()
-			if got := h.attemptCount("a"); got != 2001 {
-				t.Fatalf("start calls of a = %d, want 2001: 2000 failures, each restarted at once", got)
+			advance(2 * time.Minute)
+			if got := h.attemptCount("a"); got != 21 {
+				t.Fatalf("start calls of a = %d, want 21: 20 failures, each restarted", got)
 			}
-			for n, d := range log.delays("a") {
-				if d != 0 {
-					t.Fatalf("delay %d = %v, want 0", n, d)
+			// The default delay, then the default cap: never 0, never negative.
+			for n, d := range log.delays("a")[1:] { // the first is the install's
+				if want := map[bool]time.Duration{true: 10 * time.Millisecond, false: 5 * time.Second}[n == 0]; d != want {
+					t.Fatalf("delay %d = %v, want %v", n, d, want)
 				}
 			}
 			stopEngine(t, engine, nil)

@@ -13,9 +13,9 @@ import (
 var logger = loggo.GetLogger("dependency")
 
 // EngineConfig holds everything New needs. The zero value is valid and safe:
-// no error is fatal, a bounced worker restarts at once, and a failed one
-// after the default backoff (see ErrorDelay); nothing is capped or timed
-// out.
+// no error is fatal, a bounced worker restarts at once, a failed one after
+// the default backoff (see ErrorDelay), restarts are not capped, and
+// nothing is timed out.
 type EngineConfig struct {
 	// IsFatal reports whether a worker's error stops the engine; nil: none.
 	IsFatal IsFatalFunc
@@ -26,9 +26,9 @@ type EngineConfig struct {
 	Filter FilterFunc
 
 	// ErrorDelay is the wait before restarting a worker that failed. A
-	// config that sets neither ErrorDelay nor BackoffFactor gets the
-	// default backoff, so that a manifold that always fails never restarts
-	// in a hot loop: 10 ms after a failure, doubled for each further
+	// config that leaves it 0 gets the default backoff, so that a manifold
+	// that always fails never restarts in a hot loop: 10 ms after a
+	// failure, multiplied by BackoffFactor (2 if 0) for each further
 	// failure in a row up to MaxDelay (5 s if 0), and afresh after a
 	// worker that ran for BackoffResetTime (10 s if 0). To restart at once,
 	// set BackoffFactor to 1 and leave ErrorDelay 0, as NewEngine does.
@@ -40,15 +40,15 @@ type EngineConfig struct {
 	BounceDelay time.Duration
 
 	// BackoffFactor multiplies ErrorDelay for each further consecutive
-	// failure: the n-th waits ErrorDelay * BackoffFactor^(n-1). 0 or 1 keep
-	// ErrorDelay constant.
+	// failure: the n-th waits ErrorDelay * BackoffFactor^(n-1). 1 keeps
+	// ErrorDelay constant, 0 too when ErrorDelay is set.
 	BackoffFactor float64
 	// BackoffResetTime: a worker that ran at least this long before failing
 	// starts its failure count afresh. 0: only a stop that is not a failure
-	// resets the count.
+	// resets the count (10 s under the default backoff).
 	BackoffResetTime time.Duration
 	// MaxDelay caps every backed-off delay before Jitter spreads it; 0: no
-	// cap.
+	// cap (5 s under the default backoff).
 	MaxDelay time.Duration
 	// Jitter, in [0, 1), draws each delay uniformly within +/-Jitter of
 	// itself; 0: delays are exact.
@@ -125,10 +125,10 @@ func invalidField(field, format string, args ...any) error {
 	return failure(errors.NotValid, "invalid EngineConfig."+field+": "+format, args...)
 }
 
-// The default backoff of a config that sets neither ErrorDelay nor
-// BackoffFactor: like systemd's and suture's, it keeps a manifold that
-// always fails from restarting in a hot loop, yet restarts one that failed
-// once promptly.
+// The default backoff of a config that leaves ErrorDelay 0 (unless its
+// BackoffFactor is 1): like systemd's and suture's, it keeps a manifold
+// that always fails from restarting in a hot loop, yet restarts one that
+// failed once promptly.
 const (
 	defaultErrorDelay       = 10 * time.Millisecond
 	defaultBackoffFactor    = 2
@@ -136,14 +136,18 @@ const (
 	defaultBackoffResetTime = 10 * time.Second
 )
 
-// withDefaults returns config with the default Logger and, if it sets
-// neither ErrorDelay nor BackoffFactor, the default backoff.
+// withDefaults returns config with the default Logger and, if it leaves
+// ErrorDelay 0 without asking for exact delays (BackoffFactor 1), the
+// default backoff.
 func (config EngineConfig) withDefaults() EngineConfig {
 	if config.Logger == nil {
 		config.Logger = logger
 	}
-	if config.ErrorDelay == 0 && config.BackoffFactor == 0 {
-		config.ErrorDelay, config.BackoffFactor = defaultErrorDelay, defaultBackoffFactor
+	if config.ErrorDelay == 0 && config.BackoffFactor != 1 {
+		config.ErrorDelay = defaultErrorDelay
+		if config.BackoffFactor == 0 {
+			config.BackoffFactor = defaultBackoffFactor
+		}
 		if config.MaxDelay == 0 {
 			config.MaxDelay = defaultMaxDelay
 		}

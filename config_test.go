@@ -70,7 +70,7 @@ func TestZeroConfigBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness()
 		h.failStart("a", alwaysFail)
-		engine := newEngine(t, dependency.EngineConfig{})
+		engine := newEngine(t, dependency.EngineConfig{BackoffFactor: 0})
 		mustInstall(t, engine, "a", h.manifold("a"))
 		synctest.Wait()
 		const first, limit = 10 * time.Millisecond, 5 * time.Second
@@ -89,6 +89,18 @@ func TestZeroConfigBacksOff(t *testing.T) {
 		advance(time.Minute)
 		if got := h.attemptCount("a") - before; got != 12 {
 			t.Errorf("start calls in a minute at the longest delay = %d, want 12", got)
+		}
+		stopEngine(t, engine, nil)
+	})
+	// A factor without an ErrorDelay backs off from the default delay.
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness()
+		h.failStart("a", alwaysFail)
+		engine := newEngine(t, dependency.EngineConfig{BackoffFactor: 3})
+		mustInstall(t, engine, "a", h.manifold("a"))
+		advance(time.Second)
+		if got := h.attemptCount("a"); got != 5 { // at 0, 10ms, 40ms, 130ms and 400ms
+			t.Errorf("start calls in a second with BackoffFactor 3 = %d, want 5", got)
 		}
 		stopEngine(t, engine, nil)
 	})

@@ -103,8 +103,8 @@
 // [EngineConfig], whose zero value is valid and never spins: no error is
 // fatal, a bounced worker restarts at once, and a failed one after the
 // default backoff (10 ms, doubled for each further failure in a row up to
-// 5 s, afresh after a run of 10 s), unless the config sets ErrorDelay or
-// BackoffFactor. New refuses a config it cannot use with an error naming
+// 5 s, afresh after a run of 10 s) unless the config sets ErrorDelay, or
+// asks for exact delays with a BackoffFactor of 1. New refuses a config it cannot use with an error naming
 // the field. Besides
 // IsFatal, WorstError, Filter (of Wait's error), ErrorDelay and
 // BounceDelay, it sets:

@@ -63,10 +63,11 @@ type engine struct {
 
 	// Owned by loop: read and written only on the loop goroutine, and so
 	// is every node. Every method of engine that these comments do not
-	// mark otherwise runs there: the exceptions are the public methods,
-	// run (a start goroutine's, run.go), the Kill calls of kill, the
-	// getter (getter.go) and finalReport, which reads this state once the
-	// loop has returned.
+	// mark otherwise runs there: the exceptions are the public methods and
+	// what they call to reach the loop (installBatch, sendInstall, request,
+	// waitSettled), run (a start goroutine's, run.go), the Kill calls of
+	// kill, the getter (getter.go) and finalReport, which reads this state
+	// once the loop has returned.
 	nodes        map[string]*node // installed manifolds and names still referred to
 	timers       timerQueue       // delayed starts
 	live         int              // start goroutines that have not sent their stoppedTicket
@@ -76,7 +77,7 @@ type engine struct {
 	stopDue      <-chan time.Time // fires StopTimeout after dying began
 	loggerFailed bool             // the Logger panicked, and the fallback said so
 	busy         int              // nodes in a busy state: the engine is settled when there are none
-	settledWait  []chan struct{}  // closed once the engine is settled
+	settled      chan struct{}    // closed once the engine is settled; nil while nobody waits for it
 }
 
 // Kill is part of the Worker interface. It never blocks.
@@ -164,16 +165,18 @@ func WaitSettled(ctx context.Context, eng Engine) error {
 }
 
 // waitSettled is WaitSettled for an engine of this package: the loop
-// closes the channel it is sent once the engine is settled.
+// hands every caller the one channel it closes once the engine is settled,
+// so that callers who give up leave nothing behind.
 func (e *engine) waitSettled(ctx context.Context) error {
-	settled := make(chan struct{})
+	reply := make(chan chan struct{}, 1)
 	select {
-	case e.tickets <- settledTicket{settled}:
+	case e.tickets <- settledTicket{reply}:
 	case <-e.tomb.Dead():
 		return stoppedUnsettled(e)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	settled := <-reply // the loop always replies
 	select {
 	case <-settled:
 		return nil
@@ -187,13 +190,11 @@ func (e *engine) waitSettled(ctx context.Context) error {
 // tellSettled closes the channels of WaitSettled's callers once the engine
 // is settled.
 func (e *engine) tellSettled() {
-	if e.busy > 0 || e.dying {
+	if e.settled == nil || e.busy > 0 || e.dying {
 		return
 	}
-	for _, settled := range e.settledWait {
-		close(settled)
-	}
-	e.settledWait = nil
+	close(e.settled)
+	e.settled = nil
 }
 
 // stoppedUnsettled returns WaitSettled's error for a stopped engine.

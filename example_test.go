@@ -571,12 +571,7 @@ func ExampleGate() {
 	err := dependency.Install(engine, dependency.Manifolds{
 		"upgrade-gate": gate.Manifold(),
 		"upgrader": {
-			Inputs: []string{"upgrade-gate"},
-			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-				gate, err := dependency.Get[*dependency.Gate](get, "upgrade-gate")
-				if err != nil {
-					return nil, err
-				}
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
 				return dependency.NewWorker(func(ctx context.Context) error {
 					upgrade.Do(gate.Open) // the steps are done: let the API serve
 					<-ctx.Done()
@@ -619,5 +614,62 @@ func ExampleGate() {
 	// Output:
 	// api-server serving
 	// lockdown: <nil> - api-server has stopped
+	// engine stopped: <nil>
+}
+
+// An agent says it is ready once its engine has settled: every manifold
+// runs, is gated by a flag, has completed, or waits for an input that is
+// not running, and no start is due.
+func ExampleWaitSettled() {
+	engine := dependency.NewEngine(nil, time.Second, 10*time.Millisecond)
+	err := dependency.Install(engine, dependency.Manifolds{
+		"config": {
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return newConfigWorker("hello"), nil
+			},
+			Output: greetingOutput,
+		},
+		"api": {
+			Inputs: []string{"config"},
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				greeting, err := dependency.Get[string](get, "config")
+				if err != nil {
+					return nil, err
+				}
+				return newConfigWorker(greeting), nil
+			},
+		},
+		"backup": {
+			Inputs: []string{"storage"}, // not installed: backup waits for it
+			Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
+				if err := get("storage", nil); err != nil {
+					return nil, err
+				}
+				return newConfigWorker("backing up"), nil
+			},
+		},
+	})
+	if err != nil {
+		fmt.Println("cannot install:", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dependency.WaitSettled(ctx, engine); err != nil {
+		fmt.Println("not settled:", err)
+		return
+	}
+	report := engine.Report()
+	fmt.Println("settled:", report.Settled)
+	for _, name := range slices.Sorted(maps.Keys(report.Manifolds)) {
+		fmt.Println(name, report.Manifolds[name].State, report.Manifolds[name].Missing)
+	}
+	engine.Kill()
+	fmt.Println("engine stopped:", engine.Wait())
+	// Output:
+	// settled: true
+	// api started []
+	// backup stopped [storage]
+	// config started []
 	// engine stopped: <nil>
 }

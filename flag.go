@@ -14,13 +14,7 @@ import (
 // input changes, the engine restarts it, and the new worker answers anew.
 // Only a change of answer starts or stops the manifolds gated on it.
 func NewFlag(answer bool) Flag {
-	return &flagWorker{NewWorker(runUntilKilled), answer}
-}
-
-// runUntilKilled runs until its worker is killed.
-func runUntilKilled(ctx context.Context) error {
-	<-ctx.Done()
-	return ctx.Err()
+	return &flagWorker{newIdleWorker(), answer}
 }
 
 type flagWorker struct {
@@ -31,9 +25,9 @@ type flagWorker struct {
 func (w *flagWorker) Check() bool { return w.answer }
 
 // Gate is a flag that workers open and close while the engine runs: closed
-// until a worker that takes it through the gate manifold's Output opens it
-// (as when upgrade steps are done), and closed again by a worker that then
-// waits until nothing gated on it runs (as for a migration's lockdown).
+// until a worker that holds it opens it (as when upgrade steps are done),
+// and closed again by a worker that then waits until nothing gated on it
+// runs (as for a migration's lockdown).
 // Its state outlives the manifold's workers: each worker answers what the
 // gate was when it started, and a change restarts the worker, after the
 // engine's bounce delay, so that the next one answers anew. A Gate's
@@ -51,13 +45,15 @@ func NewGate() *Gate {
 	return &Gate{}
 }
 
-// Manifold returns the gate's flag manifold. Its Output gives the *Gate
-// to the manifolds that list it among their Inputs; those that list it
-// among their Flags run only while it is open. Install it in one engine.
+// Manifold returns the gate's flag manifold: the manifolds that list it
+// among their Flags run only while it is open. It has no Output: the
+// workers that open and lock down the gate hold the *Gate itself, for a
+// manifold that took the gate as an input would be bounced each time the
+// gate's worker restarts to answer anew, its Lockdown call with it.
+// Install it in one engine.
 func (g *Gate) Manifold() Manifold {
 	return Manifold{
-		Start:  func(GetResourceFunc) (Worker, error) { return g.newWorker(), nil },
-		Output: OutputOf(func(w *gateWorker) *Gate { return w.gate }),
+		Start: func(GetResourceFunc) (Worker, error) { return g.newWorker(), nil },
 	}
 }
 

@@ -5,7 +5,9 @@ package dependency_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -272,6 +274,16 @@ func TestFlagWorkerNotAFlag(t *testing.T) {
 		if lines := logs.errorsNaming(`"f"`); len(lines) != 1 {
 			t.Errorf("ERROR lines naming f = %q, want one", lines)
 		}
+
+		// Mended, f is a flag that answers false: g is gated, and no
+		// mistake any more.
+		mustUninstall(t, engine, "f")
+		mustInstall(t, engine, "f", h.flag("f", newFlagAnswers()))
+		advance(time.Hour)
+		checkGated(t, engine, "g", "f")
+		if err := engine.Report().Manifolds["g"].Err; err != nil {
+			t.Errorf("g Err = %v once f is a Flag, want nil", err)
+		}
 		stopEngine(t, engine, nil)
 	})
 }
@@ -363,31 +375,13 @@ func TestGate(t *testing.T) {
 		h := newHarness()
 		gate := dependency.NewGate()
 		engine := newTestEngine(t, nil)
-		got := make(chan *dependency.Gate, 1)
 		h.ignoreKill("g")
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"gate": gate.Manifold(),
 			"g":    gatedOn(h.manifold("g"), "gate"),
-			"opener": {
-				Inputs: []string{"gate"},
-				Start: func(get dependency.GetResourceFunc) (dependency.Worker, error) {
-					g, err := dependency.Get[*dependency.Gate](get, "gate")
-					select {
-					case got <- g: // the first start's
-					default:
-					}
-					if err != nil {
-						return nil, err
-					}
-					return h.started("opener", nil, nil)
-				},
-			},
 		})
 		advance(time.Hour)
 		h.checkAttempts(t, map[string]int{"g": 0})
-		if g := <-got; g != gate {
-			t.Fatalf("Get[*Gate] = %p, want the gate %p", g, gate)
-		}
 
 		gate.Open()
 		advance(bounceDelay)
@@ -440,5 +434,41 @@ func TestNewFlag(t *testing.T) {
 				t.Errorf("NewFlag(%v).Wait() = %v, want nil", answer, err)
 			}
 		}
+	})
+}
+
+// goexitFlag is a Flag whose Check ends its goroutine.
+type goexitFlag struct{ dependency.Worker }
+
+func (goexitFlag) Check() bool {
+	runtime.Goexit()
+	return true
+}
+
+// A flag whose Check calls runtime.Goexit is a failed start, and its
+// worker, which the engine never made current, is stopped, not leaked.
+func TestFlagCheckGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		engine := newEngine(t, dependency.EngineConfig{ErrorDelay: time.Hour})
+		stopped := make(chan struct{})
+		mustInstall(t, engine, "f", dependency.Manifold{
+			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
+				return goexitFlag{dependency.NewWorker(func(ctx context.Context) error {
+					<-ctx.Done()
+					close(stopped)
+					return nil
+				})}, nil
+			},
+		})
+		synctest.Wait()
+		select {
+		case <-stopped:
+		default:
+			t.Fatal("the worker of a start whose Check called Goexit still runs")
+		}
+		if err := engine.Report().Manifolds["f"].Err; !errors.Is(err, dependency.ErrPanic) || !strings.Contains(err.Error(), "flag Check") {
+			t.Errorf("f Err = %v, want ErrPanic naming the flag Check", err)
+		}
+		stopEngine(t, engine, nil)
 	})
 }

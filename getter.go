@@ -2,7 +2,6 @@ package dependency
 
 import (
 	"fmt"
-
 	"reflect"
 	"sync"
 

@@ -12,9 +12,9 @@ import (
 )
 
 // The loop calls code that is not the engine's (the Logger, the Observer,
-// IsFatal and WorstError) only through these helpers, so that a panic
-// there becomes a logged line or an error and the engine goes on by its
-// rules. Methods of the errors that starts and workers return are asked
+// IsFatal and WorstError) only through these helpers, and Filter through
+// run.go's filter as it builds Wait's error, so that a panic there becomes
+// a logged line or an error and the engine goes on by its rules. Methods of the errors that starts and workers return are asked
 // once, off the loop, by judge.
 
 // logf writes a line about manifold (none if "") at level through the

@@ -66,7 +66,7 @@ func (e *engine) delay(n *node, cause startCause) (time.Duration, nodeState) {
 
 // heldBy returns what n's due start must wait for, or nil if it may launch:
 // an input about to start, which would bounce n's new worker at once, or a
-// flag about to start, whose answer is not known yet.
+// flag about to start, whose next answer may differ from the one it keeps.
 func (e *engine) heldBy(n *node) *node {
 	for _, input := range n.inputs {
 		if input.aboutToStart() {
@@ -129,7 +129,10 @@ func (e *engine) launchHeld(n *node) {
 // any more was launched or gated meanwhile, perhaps by the very launches
 // and gatings that its turn waited behind.
 func (e *engine) tryLaunch(n *node) {
-	if e.dying || n.state != heldBack || e.heldBy(n) != nil || e.gate(n) {
+	if e.dying || n.state != heldBack || e.heldBy(n) != nil {
+		return
+	}
+	if e.gate(n) {
 		return
 	}
 	e.enter(n, starting)
@@ -183,12 +186,15 @@ func (e *engine) flagChanged(n *node) {
 	}
 }
 
-// notAFlag logs, for each manifold that names n among its Flags, that n's
-// worker is not a Flag: a mistake that keeps it gated for good.
+// notAFlag logs, for each manifold that names n among its Flags, within
+// the rate limit of its failures, that n's worker is not a Flag: a mistake
+// that keeps it gated until the code changes. Its report says so too
+// (notAFlagError).
 func (e *engine) notAFlag(n *node) {
 	for _, d := range n.flagged {
-		d.history.err = failure(ErrMistake, "flag %q: its worker, a %T, is not a Flag (it has no Check method)", n.name, n.worker)
-		e.logf(slog.LevelError, d.name, "gated for good: %v", d.history.err)
+		if _, ok := d.history.logFailure(time.Now()); ok {
+			e.logf(slog.LevelError, d.name, "gated: %v", notAFlagError(n))
+		}
 	}
 }
 
@@ -299,7 +305,7 @@ type ended struct {
 // ran are restarted.
 func (e *engine) afterStop(n *node, end ended, released []*node) {
 	for _, t := range released {
-		if t.state == draining && len(t.holders()) == 0 {
+		if t.state == draining && !t.held() {
 			e.stopNow(t) // with OrderedStop: drained for those that held it
 		}
 		e.tellAdmittedGone(t)

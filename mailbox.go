@@ -29,9 +29,10 @@ type uninstallTicket struct {
 	reply chan error
 }
 
-// settledTicket asks the loop to close settled once the engine is settled.
+// settledTicket asks the loop for the channel it closes once the engine is
+// settled.
 type settledTicket struct {
-	settled chan struct{}
+	reply chan chan struct{}
 }
 
 // reportTicket asks the loop for a report.
@@ -42,7 +43,12 @@ type reportTicket struct {
 func (t installTicket) handle(e *engine)   { t.reply <- e.gotInstall(t.batch) }
 func (t uninstallTicket) handle(e *engine) { t.reply <- e.gotUninstall(t.name) }
 func (t reportTicket) handle(e *engine)    { t.reply <- e.report() }
-func (t settledTicket) handle(e *engine)   { e.settledWait = append(e.settledWait, t.settled) }
+func (t settledTicket) handle(e *engine) {
+	if e.settled == nil {
+		e.settled = make(chan struct{})
+	}
+	t.reply <- e.settled
+}
 
 func (t startedTicket) handle(e *engine) { e.gotStarted(t) }
 func (t stoppedTicket) handle(e *engine) { e.gotStopped(t) }

@@ -219,6 +219,15 @@ func (n *node) answer(open bool) (changed bool) {
 	return changed
 }
 
+// notAFlagError says that flag n's worker is not a Flag, a mistake; nil if
+// it is, or if n has no worker.
+func notAFlagError(n *node) error {
+	if n.worker == nil || n.isFlag || n.state != running {
+		return nil
+	}
+	return failure(ErrMistake, "flag %q: its worker, a %T, is not a Flag (it has no Check method)", n.name, n.worker)
+}
+
 // closedFlags returns the names, sorted, of n's flags that are not open.
 func (n *node) closedFlags() []string {
 	var names []string
@@ -251,7 +260,13 @@ func (n *node) holders() []*node {
 	return slices.Concat(n.takenBy, n.admitted)
 }
 
-// waitingFor returns the names, sorted, of the nodes n drains for.
+// held reports whether n, draining, still waits for one of its holders.
+func (n *node) held() bool {
+	return len(n.takenBy) > 0 || (n.drainAll && len(n.admitted) > 0)
+}
+
+// waitingFor returns the names, sorted, of the nodes n drains for, each
+// once, though one may hold it both as an input and as a flag.
 func (n *node) waitingFor() []string {
 	if n.state != draining {
 		return nil
@@ -261,7 +276,7 @@ func (n *node) waitingFor() []string {
 		names = append(names, d.name)
 	}
 	slices.Sort(names)
-	return names
+	return slices.Compact(names)
 }
 
 // pending reports whether n waits out a delay in the timer queue.

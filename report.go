@@ -153,6 +153,11 @@ func (n *node) report() ManifoldReport {
 		open := n.open
 		r.Flag = &open
 	}
+	for _, flag := range n.flags {
+		if err := notAFlagError(flag); err != nil {
+			r.Err = err // whatever its last start said: it cannot start until this is mended
+		}
+	}
 	for _, input := range n.inputs {
 		if input.manifold == nil || (input.state != running && input.state != draining) {
 			r.Missing = append(r.Missing, input.name)

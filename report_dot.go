@@ -112,13 +112,13 @@ func writeDOTNode(b *strings.Builder, name string, m ManifoldReport) {
 		b.WriteString(flagWord(*m.Flag))
 	}
 	switch {
+	case isMistake(m.Err):
+		b.WriteString(`\nmistake`)
 	case len(m.Gated) > 0:
 		b.WriteString(`\ngated by `)
 		writeDOTEscaped(b, strings.Join(m.Gated, ", "))
 		b.WriteString(`", style="rounded,filled,dashed", fillcolor="white", color="grey50"];` + "\n")
 		return // deliberately off: whatever error it had is no alarm now
-	case isMistake(m.Err):
-		b.WriteString(`\nmistake`)
 	case isWaiting(m):
 		b.WriteString(`\nwaiting`)
 	}

@@ -25,9 +25,14 @@ type launch struct {
 // runtime.Goexit.
 func (e *engine) run(l *launch) {
 	stopped := stoppedTicket{node: l.node, gen: l.gen}
+	var worker Worker
 	inside := "start func"                  // the user code running, until run returns
 	defer func() { e.reports <- stopped }() // last, whatever the one below does
 	defer func() {
+		if inside == "flag Check" { // a worker the loop never heard of: it is ours to stop
+			killQuietly(worker)
+			_ = wait(worker)
+		}
 		if inside != "" {
 			stopped.err = goexitError(inside)
 		}
@@ -41,7 +46,9 @@ func (e *engine) run(l *launch) {
 	if worker == nil { // the start failed, or Filter dropped its error
 		stopped.err, stopped.resources = err, requests
 	} else {
-		e.reports <- startedTicket{l.node, l.gen, worker, requests, checkFlag(worker)}
+		inside = "flag Check"
+		check := checkFlag(worker)
+		e.reports <- startedTicket{l.node, l.gen, worker, requests, check}
 		inside = "worker Wait"
 		stopped.err = filter(l.manifold.Filter, wait(worker))
 	}

@@ -114,11 +114,6 @@ func serveReadyz(w http.ResponseWriter, req *http.Request, r dependency.Report, 
 	_, verbose := req.URL.Query()["verbose"]
 	var b strings.Builder
 	ok := ready(r, now)
-	if r.State != dependency.StateStarted {
-		fmt.Fprintf(&b, "[-]engine %v\n", r.State)
-	} else if !r.Settled {
-		b.WriteString("[-]engine not settled\n")
-	}
 	writeChecks(&b, "", r, now, verbose)
 	noStore(w, "text/plain; charset=utf-8")
 	switch {
@@ -134,9 +129,17 @@ func serveReadyz(w http.ResponseWriter, req *http.Request, r dependency.Report, 
 	_, _ = io.WriteString(w, b.String())
 }
 
-// writeChecks writes a line for each manifold of r, under prefix, that is
-// not ready, or for every one if verbose.
+// writeChecks writes a line for the engine of r, under prefix, if it does
+// not run or is not settled, and for each of its manifolds that is not
+// ready, or for every one if verbose.
 func writeChecks(b *strings.Builder, prefix string, r dependency.Report, now time.Time, verbose bool) {
+	engine := strings.TrimLeft(strings.TrimSuffix(prefix, "/")+" engine", " ")
+	switch {
+	case r.State != dependency.StateStarted:
+		fmt.Fprintf(b, "[-]%s %v\n", cut(engine, maxStatusName), r.State)
+	case !r.Settled:
+		fmt.Fprintf(b, "[-]%s not settled\n", cut(engine, maxStatusName))
+	}
 	for _, name := range sortedNames(r) {
 		m := r.Manifolds[name]
 		c := conditionAlone(m, now)

@@ -3,6 +3,7 @@ package introspect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -104,6 +105,25 @@ func TestReadyzNested(t *testing.T) {
 	}}
 	code, body := probe(t, Handler(&fixedEngine{report: report}), "/readyz")
 	if want := "[-]workload/inner waiting: for db\nreadyz check failed\n"; code != http.StatusServiceUnavailable || body != want {
+		t.Errorf("/readyz = %d %q, want 503 %q", code, body, want)
+	}
+	nested := report.Manifolds["workload"].Engine
+	nested.Settled, nested.Manifolds = false, nil
+	code, body = probe(t, Handler(&fixedEngine{report: report}), "/readyz")
+	if want := "[-]workload engine not settled\nreadyz check failed\n"; code != http.StatusServiceUnavailable || body != want {
+		t.Errorf("/readyz of an engine whose nested engine is not settled = %d %q, want 503 %q", code, body, want)
+	}
+}
+
+// A manifold gated by a flag whose worker is no Flag is a mistake, not
+// deliberately off: the engine is not ready.
+func TestReadyzMistakeIsNotGated(t *testing.T) {
+	report := dependency.Report{State: dependency.StateStarted, Settled: true, Manifolds: map[string]dependency.ManifoldReport{
+		"g": {State: dependency.StateStopped, Flags: []string{"f"}, Gated: []string{"f"},
+			Err: fmt.Errorf("flag \"f\" is not a Flag: %w", dependency.ErrMistake)},
+	}}
+	code, body := probe(t, Handler(&fixedEngine{report: report}), "/readyz")
+	if want := "[-]g mistake: flag \"f\" is not a Flag: mistake in the manifold\nreadyz check failed\n"; code != http.StatusServiceUnavailable || body != want {
 		t.Errorf("/readyz = %d %q, want 503 %q", code, body, want)
 	}
 }

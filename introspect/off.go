@@ -18,14 +18,15 @@ const (
 	mistake                // it asked for what it can never get
 )
 
-// offOf says which kind m is. A gated manifold is gated whatever error it
-// last had; a mistake is told by its error, whatever its state.
+// offOf says which kind m is. A mistake is told by its error, whatever its
+// state: a manifold gated by a flag that is no Flag is a mistake too. A
+// gated manifold is otherwise gated whatever error it last had.
 func offOf(m dependency.ManifoldReport) offKind {
 	switch {
-	case len(m.Gated) > 0:
-		return gated
 	case is(m.Err, dependency.ErrMistake):
 		return mistake
+	case len(m.Gated) > 0:
+		return gated
 	case m.State == dependency.StateStarted:
 		return notOff
 	case m.Err == nil && len(m.Missing) > 0, is(m.Err, dependency.ErrMissing):

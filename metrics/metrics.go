@@ -15,7 +15,7 @@
 //	dependency_manifold_starts_total          workers started
 //	dependency_manifold_failures_total        failures of its start or worker
 //	dependency_manifold_bounces_total         stops because an input changed
-//	dependency_manifold_restart_due_seconds   seconds until a pending start, if one waits
+//	dependency_manifold_restart_due_seconds   seconds until a pending start, if one waits (0 once it is due)
 //
 // A state is one of stopped, starting, started, stopping, or gated (a
 // stopped manifold that a flag keeps from running). The manifolds of an

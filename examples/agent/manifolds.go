@@ -150,7 +150,7 @@ func manifolds(engine dependency.Engine, configPath string, printer *printer) de
 		// leader-flag answers the config file's "leader" value. It watches
 		// the file itself, rather than take "config" as an input, so that
 		// editing "leader" restarts nothing but it, and an edit of anything
-		// else, which restarts it with "config", keeps its answer.
+		// else leaves it alone.
 		"leader-flag": {
 			Start: func(dependency.GetResourceFunc) (dependency.Worker, error) {
 				return startLeaderFlag(configPath)
