@@ -15,8 +15,7 @@ import (
 // flag's old answer when the flag's worker fails: it stays gated.
 func TestFlagAlsoInputNotStartedWhenFlagFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"f": h.flag("f", answers),
@@ -37,8 +36,7 @@ func TestFlagAlsoInputNotStartedWhenFlagFails(t *testing.T) {
 // flag's old answer when the flag's next worker answers false.
 func TestFlagAlsoInputNotStartedWhenAnswerTurnsFalse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"f": h.flag("f", answers),
@@ -62,9 +60,7 @@ func TestFlagAlsoInputNotStartedWhenAnswerTurnsFalse(t *testing.T) {
 // the manifolds it admitted stop, and none starts on its old answer.
 func TestFlagRestartingGatedStaysOpen(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("g", true)
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("g", "f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"g": h.flag("g", answers),
@@ -91,8 +87,7 @@ func TestFlagRestartingGatedStaysOpen(t *testing.T) {
 // or stops.
 func TestHeldBackByInputThatIsGatedLaunches(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"f": h.flag("f", answers),
@@ -119,8 +114,7 @@ func TestHeldBackByInputThatIsGatedLaunches(t *testing.T) {
 // own turn of the due starts comes.
 func TestDueTogetherWithGatedInputLaunchesOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"f": h.flag("f", answers),

@@ -26,6 +26,16 @@ func newFlagAnswers() *flagAnswers {
 	return &flagAnswers{answers: make(map[string]bool)}
 }
 
+// openFlags returns the answers of flags that answer true, named, and
+// false, others.
+func openFlags(names ...string) *flagAnswers {
+	a := newFlagAnswers()
+	for _, name := range names {
+		a.set(name, true)
+	}
+	return a
+}
+
 func (a *flagAnswers) set(name string, answer bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -110,8 +120,7 @@ func TestFlagGatesStart(t *testing.T) {
 // back while its flag starts, and started once, when the flag is open.
 func TestFlagBatchStartsFlagFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"f": h.flag("f", answers),
@@ -129,8 +138,7 @@ func TestFlagBatchStartsFlagFirst(t *testing.T) {
 // manifolds it admitted running; a changed answer stops or starts them.
 func TestFlagOnlyChangeOfAnswerMatters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"c": h.manifold("c"),
@@ -178,8 +186,7 @@ func TestFlagStoppedCountsAsClosed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h, answers := newHarness(), newFlagAnswers()
-				answers.set("f", true)
+				h, answers := newHarness(), openFlags("f")
 				engine := newTestEngine(t, nil)
 				mustInstallAll(t, engine, dependency.Manifolds{
 					"f": h.flag("f", answers),
@@ -232,8 +239,7 @@ func TestFlagCycleRefused(t *testing.T) {
 // manifold's Inputs too.
 func TestFlagIsNotAResource(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		got := make(chan [2]error, 1)
 		mustInstallAll(t, engine, dependency.Manifolds{
@@ -293,8 +299,7 @@ func TestFlagWorkerNotAFlag(t *testing.T) {
 // yet; those it admitted keep running.
 func TestFlagHoldsBackWhileItStarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, answers := newHarness(), newFlagAnswers()
-		answers.set("f", true)
+		h, answers := newHarness(), openFlags("f")
 		engine := newTestEngine(t, nil)
 		mustInstallAll(t, engine, dependency.Manifolds{
 			"f": h.flag("f", answers),
@@ -325,8 +330,7 @@ func TestFlagOrderedStop(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h, answers := newHarness(), newFlagAnswers()
-				answers.set("f", true)
+				h, answers := newHarness(), openFlags("f")
 				engine := newEngine(t, dependency.EngineConfig{OrderedStop: true, ErrorDelay: time.Second, BounceDelay: bounceDelay})
 				h.ignoreKill("g") // g stops only when the test says so
 				mustInstallAll(t, engine, dependency.Manifolds{
@@ -349,8 +353,7 @@ func TestFlagOrderedStop(t *testing.T) {
 	}
 	t.Run("bounce", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			h, answers := newHarness(), newFlagAnswers()
-			answers.set("f", true)
+			h, answers := newHarness(), openFlags("f")
 			engine := newEngine(t, dependency.EngineConfig{OrderedStop: true, ErrorDelay: time.Second, BounceDelay: bounceDelay})
 			mustInstallAll(t, engine, dependency.Manifolds{
 				"c": h.manifold("c"),

@@ -376,7 +376,7 @@ func (e *engine) restart(n *node, rule restartRule, end ended) {
 	case rule == restartFailed:
 		e.failed(n, end, now)
 	case rule == restartBounced:
-		if end.kind == bounce && end.state != stopping && end.state != draining {
+		if end.state != stopping && end.state != draining { // it asked for it: ErrBounce
 			e.logf(slog.LevelDebug, n.name, "asked to restart: %v", end.err)
 		}
 		e.requestStart(n, afterBounce)
